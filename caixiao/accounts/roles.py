@@ -1,0 +1,44 @@
+"""The seeded roles and their permissions (X2). ``sync_roles`` makes the database match this table;
+administrators can add their own roles on top, which sync leaves alone."""
+
+from django.utils.translation import gettext_lazy as _
+
+VIEW_MASTER = [
+    "catalog.view_category", "catalog.view_unit", "catalog.view_product", "catalog.view_productunit",
+    "partners.view_region", "partners.view_paymentterm", "partners.view_customercategory",
+    "partners.view_customer", "partners.view_supplier", "partners.view_contact", "partners.view_address",
+    "partners.view_supplierprice", "inventory.view_warehouse", "inventory.view_location",
+]
+
+
+def _crud(app: str, *models: str) -> list[str]:
+    return [f"{app}.{verb}_{m}" for m in models for verb in ("view", "add", "change", "delete")]
+
+
+CUSTOMER_EDIT = _crud("partners", "customer", "contact", "address")
+PRODUCT_EDIT = _crud("catalog", "category", "unit", "product", "productunit")
+SUPPLIER_EDIT = _crud("partners", "supplier", "contact", "supplierprice")
+WAREHOUSE_EDIT = _crud("inventory", "warehouse", "location")
+ORG_EDIT = [*_crud("accounts", "user", "department", "position", "role"), "auth.view_group", "auth.change_group"]
+
+# code: (label, data scope, permissions)
+ROLES: dict[str, tuple[object, str, list[str]]] = {
+    "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT),
+    "sales_manager": (_("Sales manager"), "department",
+                      VIEW_MASTER + CUSTOMER_EDIT + _crud("partners", "customercategory", "region")),
+    "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product"]),
+    "purchasing_manager": (_("Purchasing manager"), "all", VIEW_MASTER + SUPPLIER_EDIT + PRODUCT_EDIT),
+    "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT),
+    "qc_inspector": (_("QC inspector"), "all", VIEW_MASTER),
+    "finance": (_("Finance"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
+                + ["partners.change_customer", "partners.change_supplier"]),
+    "finance_director": (_("Finance director"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
+                         + ["partners.change_customer", "partners.change_supplier"]),
+    "executive": (_("Executive"), "all", [*VIEW_MASTER, "accounts.view_user", "accounts.view_department", "core.view_strategic_figures"]),
+    "administrator": (_("Administrator"), "all", VIEW_MASTER + CUSTOMER_EDIT + PRODUCT_EDIT + SUPPLIER_EDIT
+                      + WAREHOUSE_EDIT + ORG_EDIT
+                      + _crud("partners", "customercategory", "region", "paymentterm")
+                      + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
+                         "core.view_auditentry"]),
+    "supplier": (_("Supplier (portal)"), "own", []),
+}

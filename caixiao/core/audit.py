@@ -1,0 +1,29 @@
+"""Audit entries for state changes and other actions (X10). Call inside the service's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from caixiao.core.models import AuditEntry
+
+
+def record(*, actor: Any, obj: models.Model, verb: str, from_state: str = "", to_state: str = "",
+           changes: dict[str, Any] | None = None, comment: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=str(obj.pk),
+        verb=verb,
+        from_state=str(from_state),
+        to_state=str(to_state),
+        changes=changes or {},
+        comment=comment,
+    )
+
+
+def entries_for(obj: models.Model) -> models.QuerySet[AuditEntry]:
+    ct = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+    return AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")

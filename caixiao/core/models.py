@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from caixiao.core.codes import code_validator
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(models.Model):
+    """One row per document state change or other audited action (X10), written by the service in
+    the same transaction as the change. Master data field history is kept by django-simple-history."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    document = GenericForeignKey("content_type", "object_id")
+    verb = models.CharField(_("action"), max_length=64)
+    from_state = models.CharField(_("from"), max_length=32, blank=True)
+    to_state = models.CharField(_("to"), max_length=32, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        ordering = ["-at", "-id"]
+        permissions = [("view_strategic_figures", _("Can view strategic figures (margins, KPIs)"))]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.content_type_id}:{self.object_id}"
+
+
+class NumberSequence(models.Model):
+    """A counter per document series and period; taken under a row lock so numbers are gapless."""
+
+    series = models.CharField(max_length=32)
+    period = models.CharField(max_length=16, default="", blank=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [models.UniqueConstraint(fields=["series", "period"], name="numbersequence_series_period_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.series}/{self.period}: {self.last_value}"
+
+
+class MasterDataQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class MasterData(TimeStampedModel):
+    """Base for master records: a unique validated code, a name, and deactivation instead of deletion
+    once documents refer to a record. Field history is kept by django-simple-history (X10)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+
+    objects = MasterDataQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
