@@ -47,7 +47,7 @@ run: install
 
 test: install-test
 	$(PY) -m ruff check .
-	$(PY) -m lint-imports 2>/dev/null || $(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports
 	$(PY) -m mypy caixiao config
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

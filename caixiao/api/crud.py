@@ -111,7 +111,7 @@ def register(router: Router, res: Resource) -> None:
         @paginate(PageNumber)
         def list_records(request, filters: FilterCls = Query(...), params: ListParams = Query(...)):  # type: ignore[valid-type]
             authorize(request, res.perm("view"))
-            return _apply_list(res, filters.filter(res.base_queryset(request)), params)
+            return _apply_list(res, filters.filter(res.base_queryset(request)), params)  # type: ignore[attr-defined]
     else:
         @router.get(f"/{res.path}", response={200: list[res.out], **COMMON_ERRORS}, tags=tags,  # type: ignore[name-defined]
                     operation_id=f"list_{name}", summary=_list_summary(res))

@@ -26,7 +26,7 @@ class PageNumber(PaginationBase):
 
     items_attribute = "items"
 
-    def paginate_queryset(self, queryset, pagination: Input, **params):
+    def paginate_queryset(self, queryset, pagination: Input, request=None, **params):  # type: ignore[override]
         if pagination.page_size > settings.API_MAX_PAGE_SIZE:
             raise ValidationFailed(fields={"page_size": [
                 _("Use at most %(n)s rows per page.") % {"n": settings.API_MAX_PAGE_SIZE}]})

@@ -70,7 +70,7 @@ def _has_stock_history(product: Product) -> bool:
 
 @transaction.atomic
 def create_product_unit(*, data: dict[str, Any], actor: Any) -> ProductUnit:
-    product = Product.objects.filter(pk=data.get("product_id")).first()
+    product = Product.objects.filter(pk=data.get("product_id") or 0).first()
     if product is not None and data.get("unit_id") == product.base_unit_id:
         raise ValidationFailed(fields={"unit_id": [_("The base unit needs no conversion.")]})
     return masterdata.create_record(ProductUnit, data=data, actor=actor)
