@@ -3,6 +3,7 @@
 from decimal import Decimal
 from pathlib import Path
 
+import django
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
@@ -123,10 +124,18 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 
-# Background work: Django's task API with the database backend (DESIGN.md).
+# Background work: Django's task API with the database backend (DESIGN.md). On the Python 3.11
+# fallback (Django 5.2, docs/decisions.md D2) the same API comes from the django-tasks backport.
+TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+if TASKS_MODULE == "django_tasks":
+    INSTALLED_APPS.append("django_tasks")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+_EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND}}
+else:
+    EMAIL_BACKEND = _EMAIL_BACKEND
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="caixiao@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
