@@ -55,7 +55,7 @@ lint: install-test
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 messages: install-test
-	cd caixiao && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=node_modules --ignore='*/tests/*'
+	cd caixiao && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore='*/tests/*' --ignore='*/migrations/*' --ignore='static/*'
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=node_modules
 
 openapi: install
