@@ -41,7 +41,7 @@ def _assign(instance: models.Model, data: Mapping[str, Any]) -> None:
             setattr(instance, name, value)
 
 
-def _save[M: models.Model](instance: M, actor: Any, *, exclude: Iterable[str] = ()) -> M:
+def _save(instance: M, actor: Any, *, exclude: Iterable[str] = ()) -> M:
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as exc:
@@ -74,7 +74,7 @@ def resolve_references(model: type[models.Model], data: Mapping[str, Any]) -> di
 
 
 @transaction.atomic
-def create_record[M: models.Model](model: type[M], *, data: Mapping[str, Any], actor: Any) -> M:
+def create_record(model: type[M], *, data: Mapping[str, Any], actor: Any) -> M:
     errors = resolve_references(model, data)
     if errors:
         raise ValidationFailed(fields=errors)
@@ -84,7 +84,7 @@ def create_record[M: models.Model](model: type[M], *, data: Mapping[str, Any], a
 
 
 @transaction.atomic
-def update_record[M: models.Model](instance: M, *, data: Mapping[str, Any], actor: Any) -> M:
+def update_record(instance: M, *, data: Mapping[str, Any], actor: Any) -> M:
     errors = resolve_references(type(instance), data)
     if errors:
         raise ValidationFailed(fields=errors)
@@ -93,7 +93,7 @@ def update_record[M: models.Model](instance: M, *, data: Mapping[str, Any], acto
 
 
 @transaction.atomic
-def set_active[M: models.Model](instance: M, *, active: bool, actor: Any) -> M:
+def set_active(instance: M, *, active: bool, actor: Any) -> M:
     instance.is_active = active  # type: ignore[attr-defined]
     instance._history_user = actor if getattr(actor, "pk", None) else None  # type: ignore[attr-defined]
     instance.save()
