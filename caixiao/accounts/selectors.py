@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
-from caixiao.accounts.models import APIToken, Department, User, hash_token
+from caixiao.accounts.models import APIToken, Department, Position, Role, User, hash_token
 
 
 def get_valid_token(*, raw: str) -> APIToken | None:
@@ -51,4 +53,35 @@ def visible_owner_ids(user: User) -> set[int] | None:
 
 
 def list_users() -> QuerySet[User]:
-    return User.objects.select_related("department", "position").order_by("username")
+    return User.objects.select_related("department", "position").prefetch_related("groups").order_by("username")
+
+
+def list_departments() -> QuerySet[Department]:
+    return Department.objects.select_related("parent", "head")
+
+
+def list_positions() -> QuerySet[Position]:
+    return Position.objects.select_related("department")
+
+
+def list_api_tokens(*, user: User) -> QuerySet[APIToken]:
+    return APIToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def list_roles() -> QuerySet[Role]:
+    return Role.objects.select_related("group").prefetch_related("group__permissions__content_type")
+
+
+def department_tree() -> list[dict[str, Any]]:
+    """Every department as nested nodes (``children``), roots first, each level by code; one query."""
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    departments = list(Department.objects.select_related("head").order_by("code"))
+    for dept in departments:
+        nodes[dept.pk] = {"id": dept.pk, "code": dept.code, "name": dept.name, "head_id": dept.head_id,
+                          "head_name": str(dept.head) if dept.head else None, "is_active": dept.is_active,
+                          "children": []}
+    for dept in departments:
+        parent = nodes.get(dept.parent_id) if dept.parent_id else None
+        (parent["children"] if parent else roots).append(nodes[dept.pk])
+    return roots

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from caixiao.web import views
+from caixiao.web.crud import urls as resource_urls
+from caixiao.web.resources import RESOURCES
 
 app_name = "web"
 
@@ -8,4 +10,8 @@ urlpatterns = [
     path("", views.workbench, name="workbench"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke/", views.revoke_api_token, name="api-token-revoke"),
 ]
+for resource in RESOURCES:
+    urlpatterns += resource_urls(resource)
