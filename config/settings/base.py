@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "caixiao.inventory",
     "caixiao.api",
     "caixiao.web",
+    "caixiao.demo",
 ]
 
 MIDDLEWARE = [
