@@ -21,7 +21,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cached_property, reduce
 from typing import Any
 
@@ -35,7 +34,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -43,14 +41,6 @@ from django.views.decorators.http import require_POST
 
 from caixiao.core import masterdata
 from caixiao.core.errors import DomainError
-from caixiao.core.money import (
-    MONEY_DECIMAL_PLACES,
-    MONEY_MAX_DIGITS,
-    QTY_DECIMAL_PLACES,
-    QTY_MAX_DIGITS,
-    RATE_DECIMAL_PLACES,
-    RATE_MAX_DIGITS,
-)
 from caixiao.web import display
 from caixiao.web.forms import CodeField, ServiceForm
 from caixiao.web.history import change_history
@@ -83,7 +73,7 @@ class Cell:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in {"money", "qty", "rate", "number"}
+        return self.kind in display.NUMERIC_KINDS
 
 
 def _model_field(model: type[models.Model], dotted: str) -> models.Field | None:
@@ -98,27 +88,10 @@ def _model_field(model: type[models.Model], dotted: str) -> models.Field | None:
     return field_ if isinstance(field_, models.Field) else None
 
 
-def _kind(field_: models.Field | None) -> str:
-    if isinstance(field_, models.BooleanField):
-        return "bool"
-    if isinstance(field_, models.DecimalField):
-        shape = (field_.max_digits, field_.decimal_places)
-        if shape == (MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES):
-            return "money"
-        if shape == (QTY_MAX_DIGITS, QTY_DECIMAL_PLACES):
-            return "qty"
-        if shape == (RATE_MAX_DIGITS, RATE_DECIMAL_PLACES):
-            return "rate"
-        return "number"
-    if isinstance(field_, models.IntegerField):
-        return "number"
-    return "text"
-
-
 def _column_kind(model: type[models.Model], column: Column) -> str:
     if column.kind:
         return column.kind
-    return "text" if column.value is not None else _kind(_model_field(model, column.name))
+    return "text" if column.value is not None else display.kind_of(_model_field(model, column.name))
 
 
 def column_label(model: type[models.Model], column: Column) -> str:
@@ -150,21 +123,7 @@ def cell(obj: models.Model, column: Column, user: Any) -> Cell:
     if isinstance(value, models.Model):
         url = detail_url_for(value, user) if column.link else ""
         value = str(value)
-    text: Any
-    if value is None or value == "":
-        text = ""
-    elif kind == "money":
-        text = display.money(value)
-    elif kind == "qty":
-        text = display.qty(value)
-    elif kind == "rate":
-        text = display.percent(value)
-    elif isinstance(value, datetime):
-        text = formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    elif isinstance(value, date):
-        text = formats.date_format(value, "SHORT_DATE_FORMAT")
-    else:
-        text = value
+    text = "" if value is None else display.format_value(value, kind)
     return Cell(text=text, kind=kind, url=url)
 
 
@@ -238,11 +197,13 @@ class Resource:
     default_sort: str = "code"
     create: Callable[..., models.Model] | None = None  # service(data=, actor=); default core.masterdata
     update: Callable[..., models.Model] | None = None  # service(instance=, data=, actor=)
+    set_active: Callable[..., models.Model] | None = None  # service(instance, active=, actor=)
     form: type[ServiceForm] = ServiceForm
     create_form: type[ServiceForm] | None = None
     create_fields: Sequence[str] | None = None
     children: Sequence[Child] = ()
     initial: Callable[[HttpRequest], dict[str, Any]] | None = None
+    display: Callable[[Any], str] = str                # the record's name in titles and messages
     icon: str = "card-list"
 
     def __post_init__(self) -> None:
@@ -415,7 +376,7 @@ def detail_view(request: HttpRequest, res: Resource, pk: int) -> HttpResponse:
     if can_change and res.has_active:
         toggle_url = reverse(res.url_name("deactivate" if is_active else "activate"), args=[obj.pk])
     return render(request, "web/resource_detail.html", {
-        "res": res, "obj": obj, "sections": sections, "children": children,
+        "res": res, "obj": obj, "record": res.display(obj), "sections": sections, "children": children,
         "history": change_history(obj),
         "edit_url": reverse(res.url_name("edit"), args=[obj.pk]) if can_change else "",
         "toggle_url": toggle_url, "is_active": is_active,
@@ -442,7 +403,7 @@ def form_groups(form: ServiceForm, sections: Sequence[tuple[Any, Sequence[str | 
 def _form_page(request: HttpRequest, res: Resource, form: ServiceForm, *, title: str, cancel_url: str,
                obj: models.Model | None = None, child: Child | None = None) -> HttpResponse:
     return render(request, "web/resource_form.html", {
-        "res": res, "form": form, "title": title, "obj": obj, "cancel_url": cancel_url,
+        "res": res, "form": form, "title": title, "record": res.display(obj) if obj else "", "cancel_url": cancel_url,
         "groups": form_groups(form, () if child else res.sections),
         "list_url": reverse(res.url_name("list")),
     })
@@ -460,7 +421,7 @@ def create_view(request: HttpRequest, res: Resource) -> HttpResponse:
             except DomainError as err:
                 form.add_domain_error(err)
             else:
-                messages.success(request, _("Created %(record)s.") % {"record": obj})
+                messages.success(request, _("Created %(record)s.") % {"record": res.display(obj)})
                 return redirect(res.url_name("detail"), pk=obj.pk)
     else:
         initial = res.initial(request) if res.initial else {}
@@ -474,7 +435,7 @@ def create_view(request: HttpRequest, res: Resource) -> HttpResponse:
 def edit_view(request: HttpRequest, res: Resource, pk: int) -> HttpResponse:
     require(request, res.perm("change"))
     obj = get_record(res, request, pk)
-    title = _("Edit %(record)s") % {"record": obj}
+    title = _("Edit %(record)s") % {"record": res.display(obj)}
     form = res.edit_form_class(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
         try:
@@ -482,7 +443,7 @@ def edit_view(request: HttpRequest, res: Resource, pk: int) -> HttpResponse:
         except DomainError as err:
             form.add_domain_error(err)
         else:
-            messages.success(request, _("Saved %(record)s.") % {"record": obj})
+            messages.success(request, _("Saved %(record)s.") % {"record": res.display(obj)})
             return redirect(res.url_name("detail"), pk=obj.pk)
     return _form_page(request, res, form, title=title, obj=obj,
                       cancel_url=reverse(res.url_name("detail"), args=[obj.pk]))
@@ -493,9 +454,13 @@ def edit_view(request: HttpRequest, res: Resource, pk: int) -> HttpResponse:
 def set_active_view(request: HttpRequest, res: Resource, pk: int, active: bool) -> HttpResponse:
     require(request, res.perm("change"))
     obj = get_record(res, request, pk)
-    masterdata.set_active(obj, active=active, actor=request.user)
-    message = _("Activated %(record)s.") if active else _("Deactivated %(record)s.")
-    messages.success(request, message % {"record": obj})
+    try:
+        (res.set_active or masterdata.set_active)(obj, active=active, actor=request.user)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+    else:
+        message = _("Activated %(record)s.") if active else _("Deactivated %(record)s.")
+        messages.success(request, message % {"record": res.display(obj)})
     return redirect(res.url_name("detail"), pk=obj.pk)
 
 

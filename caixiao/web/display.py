@@ -3,10 +3,61 @@ rates as percentages. Used by the resource tables and by the ``caixiao_web`` tem
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils import numberformat
+from django.db import models
+from django.utils import formats, numberformat, timezone
+
+from caixiao.core.money import (
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    QTY_DECIMAL_PLACES,
+    QTY_MAX_DIGITS,
+    RATE_DECIMAL_PLACES,
+    RATE_MAX_DIGITS,
+)
+
+NUMERIC_KINDS = {"money", "qty", "rate", "number"}
+
+
+def kind_of(field: models.Field | None) -> str:
+    """How a model field's values are shown: money, qty, rate, number, bool or text."""
+    if isinstance(field, models.BooleanField):
+        return "bool"
+    if isinstance(field, models.DecimalField):
+        shape = (field.max_digits, field.decimal_places)
+        if shape == (MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES):
+            return "money"
+        if shape == (QTY_MAX_DIGITS, QTY_DECIMAL_PLACES):
+            return "qty"
+        if shape == (RATE_MAX_DIGITS, RATE_DECIMAL_PLACES):
+            return "rate"
+        return "number"
+    if isinstance(field, models.IntegerField):
+        return "number"
+    return "text"
+
+
+def format_value(value: Any, kind: str) -> Any:
+    """``value`` as text for its kind; booleans and empty values are left to the template."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    if kind == "money":
+        return money(value)
+    if kind == "qty":
+        return qty(value)
+    if kind == "rate":
+        return percent(value)
+    if isinstance(value, Decimal):
+        return qty(value)
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value) if timezone.is_aware(value) else value,
+                                   "Y-m-d H:i")
+    if isinstance(value, date):
+        return formats.date_format(value, "Y-m-d")
+    return value
 
 
 def _decimal(value: Any) -> Decimal | None:

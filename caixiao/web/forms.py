@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from caixiao.accounts.models import Role
 from caixiao.core.codes import normalize_code
 from caixiao.core.errors import DomainError
+from caixiao.core.money import MONEY_DECIMAL_PLACES
 from caixiao.partners.models import SupplierPrice
 
 
@@ -34,6 +36,21 @@ class BootstrapBoundField(BoundField):
         return attrs
 
 
+class DecimalInput(forms.NumberInput):
+    """A number input that shows a stored ``12.5000`` as ``12.50`` and ``24.000000`` as ``24``."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, min_places: int = 0) -> None:
+        super().__init__(attrs)
+        self.min_places = min_places
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            normalized = value.normalize()
+            places = max(self.min_places, -min(0, normalized.as_tuple().exponent))  # type: ignore[operator]
+            return f"{value:.{places}f}"
+        return super().format_value(value)
+
+
 def style_widget(field: forms.Field) -> None:
     """Give a form field's widget the Bootstrap 5 class it needs."""
     widget = field.widget
@@ -43,6 +60,9 @@ def style_widget(field: forms.Field) -> None:
         widget.attrs.setdefault("class", "form-select")
     else:
         widget.attrs.setdefault("class", "form-control")
+    if isinstance(field, forms.DecimalField):
+        attrs = {**widget.attrs, "class": "form-control text-end"}
+        field.widget = DecimalInput(attrs, min_places=2 if field.decimal_places == MONEY_DECIMAL_PLACES else 0)
     if isinstance(field, forms.DateField):
         field.widget = forms.DateInput(attrs={**widget.attrs, "type": "date"}, format="%Y-%m-%d")
     if isinstance(widget, forms.Textarea):

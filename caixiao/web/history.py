@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from caixiao.core import audit
+from caixiao.web import display
 
 HIDDEN_FIELDS = ("created_at", "updated_at", "password", "last_login")
 
@@ -52,6 +53,7 @@ def _display(value: Any, model_field: models.Field | None, names: dict[tuple[Any
             return names.get((model_field.related_model, value), f"#{value}")
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))  # type: ignore[arg-type]
+        value = display.format_value(value, display.kind_of(model_field))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):

@@ -1,7 +1,7 @@
 """The master-data and organisation pages of the staff UI, one ``Resource`` per model (see crud.py).
 
 Reads go through each domain's selectors, writes through its services; models without a service of
-their own (units, departments, positions, unit-conversion and location edits) use ``core.masterdata``."""
+their own (units, unit-conversion edits) use ``core.masterdata``."""
 
 from __future__ import annotations
 
@@ -190,6 +190,7 @@ SUPPLIER_PRICE = Resource(
     search_fields=["product__code", "product__name", "supplier__code", "supplier__name", "supplier_product_code"],
     sort_fields=["product__code", "supplier__code", "unit_price"],
     default_sort="product__code",
+    display=lambda price: f"{price.supplier.name} · {price.product.code} {price.product.name}",
     create=partner_services.create_supplier_price, update=partner_services.update_supplier_price,
     children=[
         Child(key="breaks", model=PriceBreak, parent_field="supplier_price", perm_model=SupplierPrice,
@@ -231,6 +232,10 @@ def _update_user(*, instance: User, data: dict[str, Any], actor: Any) -> User:
     return account_services.update_user(instance=instance, data=data, roles=roles, actor=actor)
 
 
+def _set_user_active(user: User, *, active: bool, actor: Any) -> User:
+    return account_services.set_user_active(user=user, active=active, actor=actor)
+
+
 USER_FIELDS = ["username", "display_name", "email", "phone", "department", "position", "manager"]
 
 USER = Resource(
@@ -247,7 +252,7 @@ USER = Resource(
              ACTIVE],
     search_fields=["username", "display_name", "email", "phone"],
     sort_fields=["username", "display_name"], default_sort="username",
-    create=_create_user, update=_update_user,
+    create=_create_user, update=_update_user, set_active=_set_user_active,
 )
 
 DEPARTMENT = Resource(
@@ -255,6 +260,7 @@ DEPARTMENT = Resource(
     queryset=lambda user: account_selectors.list_departments(),
     fields=["code", "name", "parent", "head"],
     columns=["code", "name", Column("parent", link=True), "head", ACTIVE],
+    create=account_services.create_department, update=account_services.update_department,
 )
 
 POSITION = Resource(
@@ -262,6 +268,7 @@ POSITION = Resource(
     queryset=lambda user: account_selectors.list_positions(),
     fields=["code", "name", "department"],
     columns=["code", "name", Column("department", link=True), ACTIVE],
+    create=account_services.create_position, update=account_services.update_position,
 )
 
 RESOURCES = [CATEGORY, UNIT, PRODUCT, REGION, PAYMENT_TERM, CUSTOMER_CATEGORY, CUSTOMER, SUPPLIER, SUPPLIER_PRICE,
