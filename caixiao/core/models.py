@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caixiao.core.codes import code_validator
@@ -79,3 +81,58 @@ class MasterData(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written by a service in the same transaction as the change it announces
+    (DESIGN.md "Events"). Never edited; consumers get one ``EventDelivery`` each."""
+
+    type = models.CharField(_("event type"), max_length=100, db_index=True)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    aggregate_type = models.CharField(_("document type"), max_length=100)
+    aggregate_id = models.CharField(_("document id"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["aggregate_type", "aggregate_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    DEAD = "dead", _("Dead-lettered")
+
+
+class EventDelivery(models.Model):
+    """One handler's progress on one event: retried with back-off, dead-lettered after N attempts.
+    The handler's own writes and the switch to ``done`` commit together, so each handler applies an
+    event exactly once."""
+
+    event = models.ForeignKey(OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE,
+                              related_name="deliveries")
+    handler = models.CharField(_("handler"), max_length=100)
+    status = models.CharField(_("status"), max_length=16, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("event delivery")
+        verbose_name_plural = _("event deliveries")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="eventdelivery_event_handler_uniq")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ← #{self.event_id} ({self.status})"

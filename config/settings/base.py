@@ -131,6 +131,9 @@ TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
 if TASKS_MODULE == "django_tasks":
     INSTALLED_APPS.append("django_tasks")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Dispatch events in-process right after commit as well as through the worker (tests, demos).
+OUTBOX_RUN_ON_COMMIT = env.bool("OUTBOX_RUN_ON_COMMIT", default=False)
 
 _EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if django.VERSION >= (6, 1):

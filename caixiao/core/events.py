@@ -1,0 +1,81 @@
+"""The event catalog and the handler registry (DESIGN.md "Events, automation, notifications").
+
+Each app declares the events it emits in its ``events.py`` with ``define(...)`` and its consumers in
+``handlers.py`` with ``@handler(...)``; both modules are imported when Django starts (see
+``CoreConfig.ready``). Lower layers never import the higher layers that consume their events."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from caixiao.core.models import OutboxEvent
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # dotted, past tense: "sales.order.confirmed"
+    description: str
+    version: int = 1
+    payload: dict[str, str] = field(default_factory=dict)  # field → meaning, for docs/events.md
+
+
+@dataclass(frozen=True)
+class Handler:
+    name: str
+    patterns: tuple[str, ...]  # event names, or fnmatch patterns such as "sales.*" or "*"
+    func: Callable[[OutboxEvent], Any]
+
+    def wants(self, event_type: str) -> bool:
+        return any(fnmatch.fnmatchcase(event_type, p) for p in self.patterns)
+
+
+EVENT_TYPES: dict[str, EventType] = {}
+HANDLERS: dict[str, Handler] = {}
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+def define(name: str, *, description: str, version: int = 1, payload: dict[str, str] | None = None) -> str:
+    """Declare an event type; returns its name so apps keep it as a constant."""
+    parts = name.split(".")
+    if len(parts) < 3 or not all(p.isidentifier() and p.islower() for p in parts):
+        raise ValueError(f"event names are dotted lower-case words, e.g. sales.order.confirmed: {name!r}")
+    existing = EVENT_TYPES.get(name)
+    if existing is not None and existing.version != version:
+        raise ValueError(f"event {name!r} defined twice with different versions")
+    EVENT_TYPES[name] = EventType(name=name, description=description, version=version, payload=payload or {})
+    return name
+
+
+def get_event_type(name: str) -> EventType:
+    try:
+        return EVENT_TYPES[name]
+    except KeyError:
+        raise UnknownEventType(name) from None
+
+
+def handler(*patterns: str, name: str | None = None) -> Callable[[Callable[[OutboxEvent], Any]], Callable[[OutboxEvent], Any]]:
+    """Subscribe a function to events: ``@handler("sales.order.confirmed")``. Handlers must be
+    idempotent in effect, fast, and write only to the database (network calls go through their own
+    delivery tables, as webhooks and e-mail do)."""
+    if not patterns:
+        raise ValueError("a handler needs at least one event name or pattern")
+
+    def register(func: Callable[[OutboxEvent], Any]) -> Callable[[OutboxEvent], Any]:
+        key = name or f"{func.__module__}.{func.__qualname__}"
+        if key in HANDLERS and HANDLERS[key].func is not func:
+            raise ValueError(f"two handlers named {key!r}")
+        HANDLERS[key] = Handler(name=key, patterns=tuple(patterns), func=func)
+        return func
+
+    return register
+
+
+def handlers_for(event_type: str) -> list[Handler]:
+    return [h for h in HANDLERS.values() if h.wants(event_type)]
