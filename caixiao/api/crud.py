@@ -8,14 +8,15 @@
     DELETE /<path>/{id}            delete if nothing refers to it, else 409 ``in_use``
     GET    /<path>/{id}/history    who changed what and when (X10)
 
-Each write calls a domain service (``create``/``update`` callables, defaulting to the generic
-``core.masterdata`` services); permissions are checked here, business rules in the service.
+Each write calls a domain service (``create``/``update``/``set_active`` callables, defaulting to
+the generic ``core.masterdata`` services); permissions are checked here, business rules in the
+service. ``allow_delete=False`` leaves DELETE out for records that are only ever deactivated.
 """
 
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -29,6 +30,9 @@ from caixiao.api.pagination import PageNumber
 from caixiao.api.permissions import authorize
 from caixiao.core import masterdata
 from caixiao.core.errors import ValidationFailed
+
+# A record id in a query or body: bounded so an absurd number is a 422, not a database overflow.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class HistoryOut(Schema):
@@ -59,6 +63,8 @@ class Resource:
     update: Callable[..., Model] | None = None
     tag: str | None = None
     extra_perms: dict[str, str] = field(default_factory=dict)
+    set_active: Callable[..., Model] | None = None
+    allow_delete: bool = True
 
     @property
     def name(self) -> str:
@@ -104,6 +110,11 @@ def register(router: Router, res: Resource) -> None:
 
     def get_instance(request, pk: int) -> Model:
         return get_object_or_404(res.base_queryset(request), pk=pk)
+
+    def set_active(instance: Model, *, active: bool, actor: Any) -> Model:
+        if res.set_active is not None:
+            return res.set_active(instance=instance, active=active, actor=actor)
+        return masterdata.set_active(instance, active=active, actor=actor)
 
     if FilterCls is not None:
         @router.get(f"/{res.path}", response={200: list[res.out], **COMMON_ERRORS}, tags=tags,  # type: ignore[name-defined]
@@ -155,22 +166,23 @@ def register(router: Router, res: Resource) -> None:
                      operation_id=f"deactivate_{name}")
         def deactivate_record(request, pk: int):
             authorize(request, res.perm("change"))
-            masterdata.set_active(get_instance(request, pk), active=False, actor=request.user)
+            set_active(get_instance(request, pk), active=False, actor=request.user)
             return res.base_queryset(request).get(pk=pk)
 
         @router.post(f"/{res.path}/{{int:pk}}/activate", response={200: res.out, **WRITE_ERRORS}, tags=tags,
                      operation_id=f"activate_{name}")
         def activate_record(request, pk: int):
             authorize(request, res.perm("change"))
-            masterdata.set_active(get_instance(request, pk), active=True, actor=request.user)
+            set_active(get_instance(request, pk), active=True, actor=request.user)
             return res.base_queryset(request).get(pk=pk)
 
-    @router.delete(f"/{res.path}/{{int:pk}}", response={204: None, **WRITE_ERRORS}, tags=tags,
-                   operation_id=f"delete_{name}")
-    def delete_record(request, pk: int):
-        authorize(request, res.perm("delete"))
-        masterdata.delete_record(get_instance(request, pk), actor=request.user)
-        return Status(204, None)
+    if res.allow_delete:
+        @router.delete(f"/{res.path}/{{int:pk}}", response={204: None, **WRITE_ERRORS}, tags=tags,
+                       operation_id=f"delete_{name}")
+        def delete_record(request, pk: int):
+            authorize(request, res.perm("delete"))
+            masterdata.delete_record(get_instance(request, pk), actor=request.user)
+            return Status(204, None)
 
     if hasattr(res.model, "history"):
         @router.get(f"/{res.path}/{{int:pk}}/history", response={200: list[HistoryOut], 404: ErrorOut,
