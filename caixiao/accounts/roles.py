@@ -40,5 +40,6 @@ ROLES: dict[str, tuple[object, str, list[str]]] = {
                       + _crud("partners", "customercategory", "region", "paymentterm")
                       + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
                          "core.view_auditentry"]),
-    "supplier": (_("Supplier (portal)"), "own", []),
+    # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
+    "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }
