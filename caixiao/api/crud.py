@@ -14,7 +14,8 @@ service. ``allow_delete=False`` leaves DELETE out for records that are only ever
 """
 
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -29,7 +30,7 @@ from caixiao.api.errors import COMMON_ERRORS, WRITE_ERRORS, ErrorOut
 from caixiao.api.pagination import PageNumber
 from caixiao.api.permissions import authorize
 from caixiao.core import masterdata
-from caixiao.core.errors import ValidationFailed
+from caixiao.core.errors import DomainError, ValidationFailed
 
 # A record id in a query or body: bounded so an absurd number is a 422, not a database overflow.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -135,10 +136,11 @@ def register(router: Router, res: Resource) -> None:
     def create_record(request, payload: res.create_in):  # type: ignore[name-defined]
         authorize(request, res.perm("add"))
         data = payload.dict(exclude_unset=True)
-        if res.create is not None:
-            obj = res.create(data=data, actor=request.user)
-        else:
-            obj = masterdata.create_record(res.model, data=data, actor=request.user)
+        with _fields_named_as_sent(set(data)):
+            if res.create is not None:
+                obj = res.create(data=data, actor=request.user)
+            else:
+                obj = masterdata.create_record(res.model, data=data, actor=request.user)
         return Status(201, res.base_queryset(request).get(pk=obj.pk))
 
     @router.get(f"/{res.path}/{{int:pk}}", response={200: res.out, **WRITE_ERRORS}, tags=tags,
@@ -155,10 +157,11 @@ def register(router: Router, res: Resource) -> None:
         data = payload.dict(exclude_unset=True)
         if not data:
             raise ValidationFailed(_("Send at least one field to change."))
-        if res.update is not None:
-            res.update(instance=instance, data=data, actor=request.user)
-        else:
-            masterdata.update_record(instance, data=data, actor=request.user)
+        with _fields_named_as_sent(set(data)):
+            if res.update is not None:
+                res.update(instance=instance, data=data, actor=request.user)
+            else:
+                masterdata.update_record(instance, data=data, actor=request.user)
         return res.base_queryset(request).get(pk=pk)
 
     if has_active:
@@ -191,6 +194,17 @@ def register(router: Router, res: Resource) -> None:
         def record_history(request, pk: int):
             authorize(request, res.perm("view"))
             return _history(get_instance(request, pk))
+
+
+@contextmanager
+def _fields_named_as_sent(sent: set[str]) -> Iterator[None]:
+    """Report a foreign key's errors under the name the client sent (``category_id``, not ``category``)."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.fields = {f"{name}_id" if f"{name}_id" in sent and name not in sent else name: messages
+                      for name, messages in exc.fields.items()}
+        raise
 
 
 def _list_summary(res: Resource) -> str:

@@ -41,6 +41,7 @@ def _pydantic_message(err: dict) -> str:
         "decimal_type": _("Enter a number."),
         "decimal_max_places": _("Use at most %(n)s decimal places.") % {"n": ctx.get("decimal_places")},
         "decimal_max_digits": _("The number is too large."),
+        "finite_number": _("Enter a finite number."),
         "bool_parsing": _("Enter true or false."),
         "date_from_datetime_parsing": _("Enter a valid date (YYYY-MM-DD)."),
         "date_parsing": _("Enter a valid date (YYYY-MM-DD)."),

@@ -71,6 +71,13 @@ def test_list_is_paginated_searchable_and_query_bounded(api, django_assert_max_n
     assert len(body["items"]) == 10
 
 
+@pytest.mark.parametrize("param", ["category_id", "buyer_id"])
+def test_out_of_range_id_filter_is_422(api, param):
+    resp = api.get("/products", {param: 2**70})
+    assert resp.status_code == 422
+    assert param in resp.json()["fields"]
+
+
 def test_anonymous_is_401_and_role_without_permission_is_403(client, api_as):
     assert client.get("/api/v1/products").status_code == 401
     qc = api_as("supplier")

@@ -145,6 +145,14 @@ def test_bad_customer_input_is_422_with_the_field_named(api, field, value):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["category_id", "region_id", "name", "credit_limit"])
+def test_clearing_a_required_field_is_422_under_the_name_sent(api, field):
+    customer = CustomerFactory()
+    resp = api.patch(f"/customers/{customer.pk}", {field: None})
+    assert resp.status_code == 422
+    assert list(resp.json()["fields"]) == [field]
+
+
 def test_inactive_account_manager_is_refused(api, make_user):
     gone = make_user("sales_rep", is_active=False)
     resp = api.post("/customers", customer_payload(account_manager_id=gone.pk))

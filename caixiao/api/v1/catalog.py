@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ninja import Field, FilterSchema, Router, Schema
 
-from caixiao.api.crud import Resource, register
+from caixiao.api.crud import Id, Resource, register
 from caixiao.catalog import selectors, services
 from caixiao.catalog.enums import Lifecycle
 from caixiao.catalog.models import Category, Product, ProductUnit, Unit
@@ -39,7 +39,7 @@ class CategoryPatch(Schema):
 
 
 class CategoryFilter(FilterSchema):
-    parent_id: int | None = None
+    parent_id: Id | None = None
     is_active: bool | None = None
 
 
@@ -140,12 +140,12 @@ class ProductPatch(Schema):
 
 
 class ProductFilter(FilterSchema):
-    category_id: int | None = None
+    category_id: Id | None = None
     is_active: bool | None = None
     needs_qc: bool | None = None
     lifecycle: Lifecycle | None = None
     barcode: str | None = None
-    buyer_id: int | None = None
+    buyer_id: Id | None = None
 
 
 register(router, Resource(Product, "products", ProductOut, ProductIn, ProductPatch, ProductFilter,
@@ -177,7 +177,7 @@ class ProductUnitPatch(Schema):
 
 
 class ProductUnitFilter(FilterSchema):
-    product_id: int | None = None
+    product_id: Id | None = None
 
 
 register(router, Resource(ProductUnit, "product-units", ProductUnitOut, ProductUnitIn, ProductUnitPatch,
