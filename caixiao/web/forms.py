@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caixiao.accounts.models import Role
-from caixiao.core.codes import normalize_code
+from caixiao.core.codes import code_validator, normalize_code
 from caixiao.core.errors import DomainError
 from caixiao.core.money import MONEY_DECIMAL_PLACES
 from caixiao.partners.models import SupplierPrice
@@ -22,6 +22,8 @@ from caixiao.partners.models import SupplierPrice
 
 class CodeField(forms.CharField):
     """A master-data code: trimmed and upper-cased before the code validator sees it."""
+
+    default_validators = [code_validator]
 
     def to_python(self, value: Any) -> str:
         return normalize_code(super().to_python(value) or "")

@@ -2,7 +2,6 @@
 product through the form, find it in the product list and on its detail page, switch the language."""
 
 import os
-import shutil
 from decimal import Decimal
 
 import pytest

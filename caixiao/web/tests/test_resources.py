@@ -81,3 +81,35 @@ def test_admin_creates_lists_views_and_edits_each_resource(admin_client, world, 
     record.refresh_from_db()
     for name, value in change.items():
         assert str(getattr(record, name)).rstrip("0").rstrip(".") == str(value).rstrip("0").rstrip(".")
+
+
+def test_deactivate_and_activate_a_product(admin_client, catalog):
+    product = catalog["product"]
+    response = admin_client.post(reverse("web:product-deactivate", args=[product.pk]), follow=True)
+    product.refresh_from_db()
+    assert not product.is_active
+    assert response.context["toggle_url"] == reverse("web:product-activate", args=[product.pk])
+    admin_client.post(reverse("web:product-activate", args=[product.pk]))
+    product.refresh_from_db()
+    assert product.is_active
+    assert product.history.count() == 3
+
+
+def test_administrator_cannot_deactivate_themselves(admin_client, admin_user):
+    response = admin_client.post(reverse("web:user-deactivate", args=[admin_user.pk]), follow=True)
+    admin_user.refresh_from_db()
+    assert admin_user.is_active
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def test_inactive_records_are_not_offered_in_choices(admin_client, catalog):
+    from caixiao.catalog.models import Category
+
+    closed = Category.objects.create(code="OLD", name="停用类", is_active=False)
+    form = admin_client.get(reverse("web:product-create")).context["form"]
+    assert closed not in form.fields["category"].queryset
+    product = catalog["product"]
+    product.category = closed
+    product.save()
+    form = admin_client.get(reverse("web:product-edit", args=[product.pk])).context["form"]
+    assert closed in form.fields["category"].queryset  # the current value stays selectable
