@@ -26,7 +26,7 @@ def _audit_verbs() -> dict[str, str]:
 @dataclass
 class Change:
     field: str
-    old: str
+    old: str  # "" when the entry records only a value (e.g. the token created)
     new: str
 
 
@@ -85,6 +85,8 @@ def change_history(instance: models.Model, *, limit: int = 50) -> list[HistoryEn
         names = _related_names(model, [c for _newer, changes in diffs for c in changes])
         actions = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
         for newer, changes in diffs:
+            if newer.history_type == "~" and not changes:
+                continue  # only hidden fields changed (e.g. a login)
             entries.append(HistoryEntry(
                 at=newer.history_date,
                 user=str(newer.history_user) if newer.history_user else "—",
@@ -96,9 +98,10 @@ def change_history(instance: models.Model, *, limit: int = 50) -> list[HistoryEn
     for entry in audit.entries_for(instance)[:limit]:
         changes = []
         for name, value in (entry.changes or {}).items():
-            old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
+            pair = isinstance(value, list) and len(value) == 2
+            old, new = value if pair else (None, value)
             changes.append(Change(_label(model, name) if name != "roles" else _("Roles"),
-                                  _display(old, None, {}), _display(new, None, {})))
+                                  _display(old, None, {}) if pair else "", _display(new, None, {})))
         entries.append(HistoryEntry(at=entry.at, user=str(entry.actor) if entry.actor else "—",
                                     action=verbs.get(entry.verb, entry.verb), changes=changes))
     entries.sort(key=lambda e: e.at, reverse=True)
