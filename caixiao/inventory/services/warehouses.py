@@ -1,4 +1,4 @@
-"""Write services for warehouses and bin locations. The stock ledger's services join them here."""
+"""Write services for warehouses and bin locations (master data)."""
 
 from __future__ import annotations
 

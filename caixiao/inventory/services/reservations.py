@@ -1,0 +1,291 @@
+"""Reservations: promising on-hand stock to document lines (sales order lines) without overselling.
+
+``reserve_stock`` raises ``StockBalance.allocated`` with the conditional UPDATE of DESIGN.md,
+``UPDATE … SET allocated = allocated + q WHERE on_hand >= allocated + q``, checking the row count,
+line by line in balance-pk order: two orders touching the same products in any order never deadlock
+and never take the same unit. ``release_reservation`` gives stock back, ``issue_reserved_stock``
+ships it (on_hand and allocated both fall, with the cost of goods on the move)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from caixiao.core.retry import retry_on_conflict
+from caixiao.inventory import locks
+from caixiao.inventory.enums import MoveKind, ReservationStatus, StockState
+from caixiao.inventory.errors import InsufficientStock, ReservationExceeded, Shortage
+from caixiao.inventory.models import Reservation, StockBalance, StockMove
+from caixiao.inventory.references import Ref, Reference, as_ref
+from caixiao.inventory.services.inputs import LineChecker
+from caixiao.inventory.services.ledger import Move, balance_ids_for, column_plus, write_moves
+
+ZERO = Decimal("0")
+
+
+# Reserve ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReserveRequest:
+    product_id: int
+    warehouse_id: int
+    quantity: Decimal
+    reference: Reference  # the document line the stock is promised to
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    """Per request, in request order: ``reserved + shortage == request.quantity``."""
+
+    request: ReserveRequest
+    reserved: Decimal
+    shortage: Decimal
+    reservation: Reservation | None
+
+    @property
+    def complete(self) -> bool:
+        return self.shortage == 0
+
+
+@retry_on_conflict
+@transaction.atomic
+def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, actor: Any) -> list[ReserveResult]:
+    """Reserve every line in one transaction.
+
+    ``allow_partial=False`` (block): all lines are reserved in full, or ``InsufficientStock`` lists
+    every short line and nothing is reserved. ``allow_partial=True``: each line takes what is
+    available (down to the unit's decimals) and its result reports the shortage to backorder."""
+    checker = LineChecker().load(product_ids=(r.product_id for r in requests),
+                                 warehouse_ids=(r.warehouse_id for r in requests))
+    if not requests:
+        checker.add(None, "requests", _("Add at least one line."))
+    refs: dict[int, Ref] = {}
+    for i, r in enumerate(requests):
+        product = checker.product(i, r.product_id)
+        checker.warehouse(i, r.warehouse_id)
+        checker.quantity(i, r.quantity, product=product, sign="positive")
+        if (ref := as_ref(r.reference)) is None:
+            checker.add(i, "reference", _("This field is required."))
+        else:
+            refs[i] = ref
+    checker.raise_if_any()
+
+    balance_ids = balance_ids_for({(r.product_id, r.warehouse_id) for r in requests}, create=False)
+    reserved: list[Decimal] = [ZERO] * len(requests)
+    shortages: list[Shortage] = []
+    for i in sorted(range(len(requests)), key=lambda i: (balance_ids.get(_pair(requests[i]), 0), i)):
+        request, balance_id = requests[i], balance_ids.get(_pair(requests[i]))
+        if balance_id is not None and _reserve(balance_id, request.quantity):
+            reserved[i] = request.quantity
+            continue
+        available = _locked_available(balance_id)
+        if allow_partial:
+            reserved[i] = _reserve_what_is_available(balance_id, available, decimals=_decimals(checker, request))
+        product, warehouse = checker.products[request.product_id], checker.warehouses[request.warehouse_id]
+        shortages.append(Shortage(product_id=product.pk, warehouse_id=warehouse.pk, requested=request.quantity,
+                                  available=available, product_code=product.code, warehouse_code=warehouse.code))
+    if shortages and not allow_partial:
+        raise InsufficientStock(shortages=shortages)
+
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    created = iter(Reservation.objects.bulk_create([
+        Reservation(product_id=r.product_id, warehouse_id=r.warehouse_id, quantity=reserved[i],
+                    reference_type_id=refs[i].content_type_id, reference_id=refs[i].object_id,
+                    reference_label=refs[i].label, actor_id=actor_id)
+        for i, r in enumerate(requests) if reserved[i] > 0
+    ]))
+    return [ReserveResult(request=r, reserved=reserved[i], shortage=r.quantity - reserved[i],
+                          reservation=next(created) if reserved[i] > 0 else None)
+            for i, r in enumerate(requests)]
+
+
+def _pair(request: ReserveRequest) -> tuple[int, int]:
+    return (request.product_id, request.warehouse_id)
+
+
+def _decimals(checker: LineChecker, request: ReserveRequest) -> int:
+    return checker.products[request.product_id].base_unit.decimals
+
+
+def _reserve(balance_id: int, quantity: Decimal) -> bool:
+    """The conditional UPDATE: True when ``quantity`` was free and is now allocated."""
+    rows = StockBalance.objects.filter(pk=balance_id, on_hand__gte=column_plus("allocated", quantity))
+    return rows.update(allocated=column_plus("allocated", quantity), updated_at=Now()) == 1
+
+
+def _locked_available(balance_id: int | None) -> Decimal:
+    """on_hand − allocated, read under the row lock (PostgreSQL) or the write lock (SQLite)."""
+    if balance_id is None:
+        return ZERO
+    rows = StockBalance.objects.filter(pk=balance_id)
+    if connection.features.has_select_for_update:
+        rows = rows.select_for_update(no_key=True, of=("self",))
+    on_hand, allocated = rows.values_list("on_hand", "allocated").get()
+    return on_hand - allocated
+
+
+def _reserve_what_is_available(balance_id: int | None, available: Decimal, *, decimals: int) -> Decimal:
+    take = available.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN) if available > 0 else ZERO
+    if balance_id is None or take <= 0 or not _reserve(balance_id, take):
+        return ZERO
+    return take
+
+
+# Release ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """Give back ``quantity`` (default: everything still reserved) of a document line's reservations,
+    in one warehouse or in all of them."""
+
+    reference: Reference
+    quantity: Decimal | None = None
+    warehouse_id: int | None = None
+
+
+@retry_on_conflict
+@transaction.atomic
+def release_reservation(*, requests: Sequence[ReleaseRequest], reason: str = "", actor: Any) -> list[Reservation]:
+    """Release reservations (an order cancelled, a line reduced or closed); returns the rows changed.
+    Releasing more than a line holds raises ``ReservationExceeded``; releasing everything of a line
+    that holds nothing does nothing."""
+    refs = [as_ref(r.reference) for r in requests]
+    open_rows = _open_reservations(refs)
+    checker = LineChecker()
+    if not requests:
+        checker.add(None, "requests", _("Add at least one line."))
+    changed: dict[int, Reservation] = {}
+    freed: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for i, (request, ref) in enumerate(zip(requests, refs, strict=True)):
+        rows = [row for row in open_rows if _matches(row, ref, request.warehouse_id)]
+        quantity = _taken_quantity(checker, i, request.quantity, rows)
+        if quantity is None:
+            continue
+        _check_reserved(ref, rows, quantity)
+        for row, part in _spread(rows, quantity):
+            row.quantity_released += part
+            changed[row.pk] = row
+            freed[(row.product_id, row.warehouse_id)] += part
+    checker.raise_if_any()
+    _save_reservations(changed.values(), "quantity_released")
+    _lower_allocated(freed)
+    return list(changed.values())
+
+
+# Issue reserved stock (ship) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssueReservedRequest:
+    """Ship ``quantity`` reserved for ``reservation_reference`` (the order line) from ``warehouse_id``,
+    out of bin ``location_id`` (None: stock not in a bin); the move names ``reference`` (the delivery
+    line; default: the order line)."""
+
+    reservation_reference: Reference
+    product_id: int
+    warehouse_id: int
+    quantity: Decimal
+    location_id: int | None = None
+    reference: Reference | None = None
+
+
+@retry_on_conflict
+@transaction.atomic
+def issue_reserved_stock(*, requests: Sequence[IssueReservedRequest], reason: str = "",
+                         actor: Any) -> list[StockMove]:
+    """Consume reservations: per line an issue move (−quantity on hand, −quantity allocated) whose
+    unit cost is the moving average of the moment, i.e. the cost of goods sold."""
+    checker = LineChecker().load(product_ids=(r.product_id for r in requests),
+                                 warehouse_ids=(r.warehouse_id for r in requests),
+                                 location_ids=(r.location_id for r in requests))
+    if not requests:
+        checker.add(None, "requests", _("Add at least one line."))
+    refs = [as_ref(r.reservation_reference) for r in requests]
+    open_rows = _open_reservations(refs)
+    changed: dict[int, Reservation] = {}
+    moves = []
+    for i, (request, ref) in enumerate(zip(requests, refs, strict=True)):
+        product, warehouse = checker.product(i, request.product_id), checker.warehouse(i, request.warehouse_id)
+        quantity = checker.quantity(i, request.quantity, product=product, sign="positive")
+        location = checker.location(i, request.location_id, warehouse=warehouse, state=StockState.ON_HAND)
+        if not (product and warehouse and quantity and ref):
+            continue
+        rows = [row for row in open_rows if _matches(row, ref, warehouse.pk) and row.product_id == product.pk]
+        _check_reserved(ref, rows, quantity)
+        for row, part in _spread(rows, quantity):
+            row.quantity_consumed += part
+            changed[row.pk] = row
+        moves.append(Move(product=product, warehouse=warehouse, state=StockState.ON_HAND, quantity=-quantity,
+                          location=location, from_allocation=True,
+                          ref=as_ref(request.reference) or ref, group_key=i))
+    checker.raise_if_any()
+    _save_reservations(changed.values(), "quantity_consumed")
+    return write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+
+
+# Shared -------------------------------------------------------------------------------------------------
+def _open_reservations(refs: Iterable[Ref | None]) -> list[Reservation]:
+    """The open reservations of ``refs``, locked in pk order (first in the locking order of locks.py)."""
+    filters = [Q(reference_type_id=ref.content_type_id, reference_id=ref.object_id) for ref in set(refs) if ref]
+    if not filters:
+        return []
+    return locks.lock_reservations(Reservation.objects.filter(reduce(or_, filters), status=ReservationStatus.OPEN))
+
+
+def _matches(row: Reservation, ref: Ref | None, warehouse_id: int | None) -> bool:
+    return (ref is not None and (row.reference_type_id, row.reference_id) == (ref.content_type_id, ref.object_id)
+            and warehouse_id in (None, row.warehouse_id))
+
+
+def _taken_quantity(checker: LineChecker, index: int, quantity: Decimal | None,
+                    rows: list[Reservation]) -> Decimal | None:
+    """The quantity asked for (checked against the reserved product's unit), or all that remains."""
+    if quantity is None:
+        return sum((row.remaining for row in rows), ZERO) or None
+    product = rows[0].product if rows else None
+    return checker.quantity(index, quantity, product=product, sign="positive")
+
+
+def _check_reserved(ref: Ref | None, rows: list[Reservation], quantity: Decimal) -> None:
+    """``rows`` already reflect the parts taken by earlier lines of the same request."""
+    reserved = sum((row.remaining for row in rows), ZERO)
+    if quantity > reserved:
+        raise ReservationExceeded(reference_label=ref.label if ref else "", requested=quantity, reserved=reserved)
+
+
+def _spread(rows: list[Reservation], quantity: Decimal) -> list[tuple[Reservation, Decimal]]:
+    """Take ``quantity`` from the oldest reservations first."""
+    parts = []
+    for row in rows:
+        part = min(row.remaining, quantity)
+        if part > 0:
+            parts.append((row, part))
+            quantity -= part
+    return parts
+
+
+def _save_reservations(rows: Iterable[Reservation], field: str) -> None:
+    for row in rows:
+        row.status = ReservationStatus.OPEN if row.remaining > 0 else ReservationStatus.CLOSED
+        row.save(update_fields=[field, "status", "updated_at"])
+
+
+def _lower_allocated(freed: dict[tuple[int, int], Decimal]) -> None:
+    balance_ids = balance_ids_for(set(freed), create=False)
+    locks.lock_balances(balance_ids.values())
+    shortages = []
+    for pair, pk in sorted(balance_ids.items(), key=lambda item: item[1]):
+        quantity = freed[pair]
+        rows = StockBalance.objects.filter(pk=pk, allocated__gte=quantity)
+        if not rows.update(allocated=column_plus("allocated", -quantity), updated_at=Now()):
+            allocated = StockBalance.objects.values_list("allocated", flat=True).get(pk=pk)
+            shortages.append(Shortage(product_id=pair[0], warehouse_id=pair[1], requested=quantity,
+                                      available=allocated))
+    if shortages:
+        raise InsufficientStock(shortages=shortages)
