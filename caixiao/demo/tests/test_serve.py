@@ -25,8 +25,10 @@ def demo_loads(monkeypatch):
 
 
 def test_prepare_database_loads_the_demo_on_first_start_only(db, demo_loads, make_user):
-    assert serve.prepare_database(verbosity=0) is True
+    messages: list[str] = []
+    assert serve.prepare_database(verbosity=0, report=messages.append) is True
     assert demo_loads == [True]
+    assert len(messages) == 2
     assert set(Role.objects.values_list("group__name", flat=True)) == set(ROLES)
 
     make_user("administrator")  # the database now has users: no longer a first start

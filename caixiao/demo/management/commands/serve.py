@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,16 @@ STOP_TIMEOUT_SECONDS = 10
 STARTUP_TIMEOUT_SECONDS = 60
 
 
-def prepare_database(*, load_demo_data: bool = True, verbosity: int = 1) -> bool:
+def prepare_database(*, load_demo_data: bool = True, verbosity: int = 1,
+                     report: Callable[[str], object] = lambda message: None) -> bool:
     """Bring the database up to date and seed it: migrate, sync the roles, and load the demo company
     when nobody has an account yet (the first start). Return whether the demo company was loaded."""
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # SQLite's file lives there
+    report(_("Applying database migrations…"))
     call_command("migrate", interactive=False, verbosity=verbosity)
     account_services.sync_roles()
     if load_demo_data and not get_user_model().objects.exists():
+        report(_("First start: loading the demo company…"))
         data.load_demo()
         return True
     return False
@@ -147,8 +151,7 @@ class Command(BaseCommand):
         if port_in_use(host, port):
             raise CommandError(_("Port %(port)s on %(host)s is already in use; choose another with --port.")
                                % {"port": port, "host": host})
-        if prepare_database(load_demo_data=not no_demo, verbosity=max(0, verbosity - 1)):
-            self.stdout.write(self.style.SUCCESS(_("First start: the demo company has been loaded.")))
+        prepare_database(load_demo_data=not no_demo, verbosity=max(0, verbosity - 1), report=self.stdout.write)
         prepare_static()
 
         supervisor = Supervisor(child_commands(host=host, port=port))
