@@ -1,9 +1,11 @@
 """The demo company: what load_demo promises (SPEC N1: demo data on first start)."""
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -181,3 +183,10 @@ def test_load_demo_is_idempotent(demo, db):
     assert data.load_demo() is None
     assert {m.__name__: m.objects.count() for m in models} == before
     assert Product.history.count() == history_before
+
+
+def test_load_demo_command_says_when_there_is_nothing_to_do(demo, db):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert out.getvalue().strip()
+    assert Product.objects.count() == demo["products"]
