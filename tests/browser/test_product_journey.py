@@ -8,10 +8,6 @@ import pytest
 
 from caixiao.catalog.models import Category, Product, Unit
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM calls in this module are
-# synchronous test setup, not request handling.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -20,6 +16,14 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian chromium is not installed at {CHROMIUM}"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def allow_orm_next_to_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in the test thread, so Django would refuse this module's
+    ORM calls (plain synchronous test setup). Allowed only while these tests run: a variable left in
+    ``os.environ`` would leak into later tests (``check --deploy`` rejects it)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
