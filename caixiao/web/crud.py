@@ -8,7 +8,8 @@ turns it into five pages and two actions:
     <path>/new/                  create form        → the ``create`` service
     <path>/<pk>/                 detail: fields, child tables, change history (X10)
     <path>/<pk>/edit/            edit form          → the ``update`` service
-    <path>/<pk>/deactivate/      POST               → core.masterdata.set_active (and activate/)
+    <path>/<pk>/deactivate/      POST               → the ``set_active`` service (and activate/);
+                                                      default core.masterdata.set_active
 
 A ``Child`` is a table of dependent records on the detail page (a product's unit conversions, a
 customer's contacts): added inline with htmx, edited on their own form page, deleted by POST.
@@ -214,10 +215,6 @@ class Resource:
     @property
     def verbose_name(self) -> str:
         return str(self.model._meta.verbose_name)
-
-    @property
-    def label(self) -> str:
-        return str(capfirst(self.model._meta.verbose_name))
 
     @property
     def label_plural(self) -> str:
