@@ -14,10 +14,11 @@ from caixiao.catalog.models import Product
 from caixiao.core.errors import ValidationFailed
 from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS, decimal_places, to_decimal
 from caixiao.inventory.enums import StockState
-from caixiao.inventory.models import Location, Warehouse
+from caixiao.inventory.models import Location, StockMove, Warehouse
 
 QUANTITY_LIMIT = Decimal(10) ** (QTY_MAX_DIGITS - QTY_DECIMAL_PLACES)
 COST_LIMIT = Decimal(10) ** 14
+REASON_MAX_LENGTH = StockMove._meta.get_field("reason").max_length or 200
 
 Sign = Literal["positive", "nonzero", "non_negative"]
 
@@ -140,10 +141,12 @@ class LineChecker:
             "choices": ", ".join(str(StockState(s).label) for s in allowed)})
         return None
 
-    def required_text(self, index: int | None, value: object, name: str) -> str:
+    def reason(self, value: object, *, required: bool = False) -> str:
         text = value.strip() if isinstance(value, str) else ""
-        if not text:
-            self.add(index, name, _("This field is required."))
+        if required and not text:
+            self.add(None, "reason", _("This field is required."))
+        elif len(text) > REASON_MAX_LENGTH:
+            self.add(None, "reason", _("Use at most %(n)s characters.") % {"n": REASON_MAX_LENGTH})
         return text
 
     @staticmethod

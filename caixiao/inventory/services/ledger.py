@@ -97,10 +97,12 @@ def post_moves(*, requests: Sequence[MoveRequest], kind: str, reason: str = "", 
     Raises ``ValidationFailed`` for bad input and ``InsufficientStock`` when a state, a bin or the
     unreserved on-hand stock would go below zero. Prefer the named services (``receive_stock``,
     ``change_state`` …); this is the building block they share."""
-    return write_moves(check_move_requests(requests, kind=kind), kind=kind, reason=reason, actor=actor)
+    moves, reason = check_move_requests(requests, kind=kind, reason=reason)
+    posted = write_moves(moves, kind=kind, reason=reason, actor=actor)
+    return posted
 
 
-def check_move_requests(requests: Sequence[MoveRequest], *, kind: str) -> list[Move]:
+def check_move_requests(requests: Sequence[MoveRequest], *, kind: str, reason: str) -> tuple[list[Move], str]:
     checker = LineChecker().load(product_ids=(r.product_id for r in requests),
                                  warehouse_ids=(r.warehouse_id for r in requests),
                                  location_ids=(r.location_id for r in requests))
@@ -108,6 +110,7 @@ def check_move_requests(requests: Sequence[MoveRequest], *, kind: str) -> list[M
         checker.add(None, "kind", _("Choose one of: %(choices)s.") % {"choices": ", ".join(MoveKind.values)})
     if not requests:
         checker.add(None, "requests", _("Add at least one line."))
+    reason = checker.reason(reason)
     moves = []
     for i, request in enumerate(requests):
         product = checker.product(i, request.product_id)
@@ -127,7 +130,7 @@ def check_move_requests(requests: Sequence[MoveRequest], *, kind: str) -> list[M
     if kind in INTERNAL_KINDS and not _balanced(moves):
         checker.add(None, "requests", _("The moves of a transfer or state change must add up to zero."))
     checker.raise_if_any()
-    return moves
+    return moves, reason
 
 
 def _balanced(moves: Iterable[Move]) -> bool:
@@ -161,7 +164,7 @@ def write_moves(moves: Sequence[Move], *, kind: str, reason: str, actor: Any) ->
                   state=m.state, quantity=m.quantity, unit_cost=_unit_cost(m, averages), kind=kind,
                   group=groups[m.group_key], reference_type_id=m.ref.content_type_id if m.ref else None,
                   reference_id=m.ref.object_id if m.ref else None, reference_label=m.ref.label if m.ref else "",
-                  reason=reason[:200], actor_id=actor_id)
+                  reason=reason, actor_id=actor_id)
         for m in moves
     ])
 
@@ -171,8 +174,8 @@ def _ensure_costs(moves: Sequence[Move]) -> None:
     """A product's first cost row starts at its purchase price, the cost of stock found without one."""
     products = {m.product.pk: m.product for m in moves}
     existing = set(ProductCost.objects.filter(pk__in=products).values_list("pk", flat=True))
-    missing = [ProductCost(product_id=pk, average_cost=p.purchase_price) for pk, p in products.items()
-               if pk not in existing]
+    missing = [ProductCost(product_id=pk, average_cost=p.purchase_price) for pk, p in sorted(products.items())
+               if pk not in existing]  # inserted in key order, like every lock: no deadlock between inserts
     if missing:
         ProductCost.objects.bulk_create(missing, ignore_conflicts=True)
 
@@ -218,7 +221,7 @@ def balance_ids_for(pairs: set[Pair], *, create: bool) -> dict[Pair, int]:
     found = _find_balances(pairs)
     missing = pairs - found.keys()
     if missing and create:
-        StockBalance.objects.bulk_create([StockBalance(product_id=p, warehouse_id=w) for p, w in missing],
+        StockBalance.objects.bulk_create([StockBalance(product_id=p, warehouse_id=w) for p, w in sorted(missing)],
                                          ignore_conflicts=True)
         found |= _find_balances(missing)
     return found
@@ -294,7 +297,8 @@ def _bin_ids(keys: set[BinKey], *, create: set[BinKey]) -> dict[BinKey, int]:
     missing = create - found.keys()
     if missing:
         BinBalance.objects.bulk_create([BinBalance(product_id=p, warehouse_id=w, location_id=loc)
-                                        for p, w, loc in missing], ignore_conflicts=True)
+                                        for p, w, loc in sorted(missing, key=lambda k: (k[0], k[1], k[2] or 0))],
+                                       ignore_conflicts=True)
         found |= _find_bins(missing)
     return found
 

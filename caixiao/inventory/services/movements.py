@@ -49,6 +49,7 @@ def receive_stock(*, requests: Sequence[ReceiveRequest], reason: str = "", actor
                                  warehouse_ids=(r.warehouse_id for r in requests),
                                  location_ids=(r.location_id for r in requests))
     _require_lines(checker, requests)
+    reason = checker.reason(reason)
     moves = []
     for i, r in enumerate(requests):
         product, warehouse = checker.product(i, r.product_id), checker.warehouse(i, r.warehouse_id)
@@ -60,7 +61,8 @@ def receive_stock(*, requests: Sequence[ReceiveRequest], reason: str = "", actor
             moves.append(Move(product=product, warehouse=warehouse, state=state, quantity=quantity,
                               location=location, unit_cost=unit_cost, ref=as_ref(r.reference), group_key=i))
     checker.raise_if_any()
-    return write_moves(moves, kind=MoveKind.RECEIPT, reason=reason, actor=actor)
+    posted = write_moves(moves, kind=MoveKind.RECEIPT, reason=reason, actor=actor)
+    return posted
 
 
 # State changes ------------------------------------------------------------------------------------------
@@ -87,6 +89,7 @@ def change_state(*, requests: Sequence[StateChangeRequest], reason: str = "", ac
                                  warehouse_ids=(r.warehouse_id for r in requests),
                                  location_ids=(r.location_id for r in requests))
     _require_lines(checker, requests)
+    reason = checker.reason(reason)
     moves = []
     for i, r in enumerate(requests):
         product, warehouse = checker.product(i, r.product_id), checker.warehouse(i, r.warehouse_id)
@@ -107,7 +110,8 @@ def change_state(*, requests: Sequence[StateChangeRequest], reason: str = "", ac
                      location=location if to == StockState.ON_HAND else None),
             ]
     checker.raise_if_any()
-    return write_moves(moves, kind=MoveKind.STATE_CHANGE, reason=reason, actor=actor)
+    posted = write_moves(moves, kind=MoveKind.STATE_CHANGE, reason=reason, actor=actor)
+    return posted
 
 
 # Adjustments --------------------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ def adjust_stock(*, product_id: int, warehouse_id: int, quantity: Decimal, reaso
     cost = None if unit_cost is None else checker.unit_cost(None, unit_cost)
     if unit_cost is not None and signed is not None and signed < 0:
         checker.add(None, "unit_cost", _("A unit cost is given only for stock coming in."))
-    reason = checker.required_text(None, reason, "reason")
+    reason = checker.reason(reason, required=True)
     checker.raise_if_any()
     assert product and warehouse and signed
     [move] = write_moves([Move(product=product, warehouse=warehouse, state=state, quantity=signed,
@@ -164,6 +168,7 @@ def transfer_stock(*, requests: Sequence[TransferRequest], reason: str = "", act
         warehouse_ids=[w for r in requests for w in (r.from_warehouse_id, r.to_warehouse_id)],
         location_ids=[loc for r in requests for loc in (r.from_location_id, r.to_location_id)])
     _require_lines(checker, requests)
+    reason = checker.reason(reason)
     moves = []
     for i, r in enumerate(requests):
         product = checker.product(i, r.product_id)
@@ -184,7 +189,8 @@ def transfer_stock(*, requests: Sequence[TransferRequest], reason: str = "", act
                      ref=ref, group_key=i),
             ]
     checker.raise_if_any()
-    return write_moves(moves, kind=MoveKind.TRANSFER, reason=reason, actor=actor)
+    posted = write_moves(moves, kind=MoveKind.TRANSFER, reason=reason, actor=actor)
+    return posted
 
 
 # Issues without a reservation --------------------------------------------------------------------------
@@ -210,6 +216,7 @@ def issue_stock(*, requests: Sequence[IssueRequest], reason: str = "", actor: An
                                  warehouse_ids=(r.warehouse_id for r in requests),
                                  location_ids=(r.location_id for r in requests))
     _require_lines(checker, requests)
+    reason = checker.reason(reason)
     moves = []
     for i, r in enumerate(requests):
         product, warehouse = checker.product(i, r.product_id), checker.warehouse(i, r.warehouse_id)
@@ -220,4 +227,5 @@ def issue_stock(*, requests: Sequence[IssueRequest], reason: str = "", actor: An
             moves.append(Move(product=product, warehouse=warehouse, state=state, quantity=-quantity,
                               location=location, ref=as_ref(r.reference), group_key=i))
     checker.raise_if_any()
-    return write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    posted = write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    return posted

@@ -103,9 +103,10 @@ def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, ac
                     reference_label=refs[i].label, actor_id=actor_id)
         for i, r in enumerate(requests) if reserved[i] > 0
     ]))
-    return [ReserveResult(request=r, reserved=reserved[i], shortage=r.quantity - reserved[i],
-                          reservation=next(created) if reserved[i] > 0 else None)
-            for i, r in enumerate(requests)]
+    results = [ReserveResult(request=r, reserved=reserved[i], shortage=r.quantity - reserved[i],
+                             reservation=next(created) if reserved[i] > 0 else None)
+               for i, r in enumerate(requests)]
+    return results
 
 
 def _pair(request: ReserveRequest) -> tuple[int, int]:
@@ -153,7 +154,7 @@ class ReleaseRequest:
 
 @retry_on_conflict
 @transaction.atomic
-def release_reservation(*, requests: Sequence[ReleaseRequest], reason: str = "", actor: Any) -> list[Reservation]:
+def release_reservation(*, requests: Sequence[ReleaseRequest], actor: Any) -> list[Reservation]:
     """Release reservations (an order cancelled, a line reduced or closed); returns the rows changed.
     Releasing more than a line holds raises ``ReservationExceeded``; releasing everything of a line
     that holds nothing does nothing."""
@@ -177,7 +178,8 @@ def release_reservation(*, requests: Sequence[ReleaseRequest], reason: str = "",
     checker.raise_if_any()
     _save_reservations(changed.values(), "quantity_released")
     _lower_allocated(freed)
-    return list(changed.values())
+    released = list(changed.values())
+    return released
 
 
 # Issue reserved stock (ship) ---------------------------------------------------------------------------
@@ -206,6 +208,7 @@ def issue_reserved_stock(*, requests: Sequence[IssueReservedRequest], reason: st
                                  location_ids=(r.location_id for r in requests))
     if not requests:
         checker.add(None, "requests", _("Add at least one line."))
+    reason = checker.reason(reason)
     refs = [as_ref(r.reservation_reference) for r in requests]
     open_rows = _open_reservations(refs)
     changed: dict[int, Reservation] = {}
@@ -226,7 +229,8 @@ def issue_reserved_stock(*, requests: Sequence[IssueReservedRequest], reason: st
                           ref=as_ref(request.reference) or ref, group_key=i))
     checker.raise_if_any()
     _save_reservations(changed.values(), "quantity_consumed")
-    return write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    posted = write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    return posted
 
 
 # Shared -------------------------------------------------------------------------------------------------

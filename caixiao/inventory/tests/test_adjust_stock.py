@@ -96,6 +96,7 @@ def test_adjust_stock_from_an_empty_bin_fails_even_when_the_warehouse_has_stock(
     ({"quantity": D("0")}, "quantity"),
     ({"quantity": D("0.5")}, "quantity"),
     ({"reason": "  "}, "reason"),
+    ({"reason": "x" * 201}, "reason"),
     ({"product_id": 0}, "product_id"),
     ({"warehouse_id": 0}, "warehouse_id"),
     ({"state": "lost"}, "state"),

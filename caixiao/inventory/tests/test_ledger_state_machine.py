@@ -23,9 +23,8 @@ from caixiao.inventory import services
 from caixiao.inventory.enums import STATE_TRANSITIONS, ReservationStatus, StockState
 from caixiao.inventory.errors import InsufficientStock, ReservationExceeded
 from caixiao.inventory.invariants import check_invariants
-from caixiao.inventory.models import BinBalance, ProductCost, Reservation, StockBalance
+from caixiao.inventory.models import BinBalance, Location, ProductCost, Reservation, StockBalance, Warehouse
 from caixiao.inventory.references import Ref
-from caixiao.inventory.tests.factories import LocationFactory, WarehouseFactory
 from caixiao.inventory.valuation import moving_average
 
 ZERO = Decimal("0")
@@ -119,9 +118,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.actor = get_user_model().objects.create_user(username="machine")
         units = [UnitFactory(code="M-PCS", decimals=0), UnitFactory(code="M-KG", decimals=3)]
         self.products = [ProductFactory(base_unit=units[i], purchase_price=PURCHASE_PRICES[i]) for i in (0, 1)]
-        self.warehouses = [WarehouseFactory(), WarehouseFactory()]
-        self.bins = [LocationFactory(warehouse=self.warehouses[w]) for w, ids in enumerate(BINS_PER_WAREHOUSE)
-                     for _ in ids]
+        self.warehouses = [Warehouse.objects.create(code=f"M-WH{w}", name=f"仓库{w}") for w in (0, 1)]
+        self.bins = [Location.objects.create(warehouse=self.warehouses[w], code=f"M-{b}")
+                     for w, ids in enumerate(BINS_PER_WAREHOUSE) for b in ids]
         self.content_type = ContentType.objects.get_for_model(StockBalance)
         self.model = Model()
 
