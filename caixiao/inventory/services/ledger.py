@@ -150,19 +150,21 @@ def write_moves(moves: Sequence[Move], *, kind: str, reason: str, actor: Any) ->
         _ensure_costs(moves)
         locks.lock_costs(product_ids)
     averages = dict(ProductCost.objects.filter(pk__in=product_ids).values_list("pk", "average_cost"))
-    valued_before = _valued_quantities(product_ids) if external else {}
+    receipts_with_cost = external and any(m.unit_cost is not None for m in moves)
+    valued_before = _valued_quantities(product_ids) if receipts_with_cost else {}
     balance_ids = balance_ids_for({m.pair for m in moves}, create=True)
     locks.lock_balances(balance_ids.values())
     _apply_balance_changes(moves, balance_ids)
     _apply_bin_changes(moves)
-    if external:
+    if receipts_with_cost:
         _update_averages(moves, averages, valued_before)
     groups: dict[int, uuid.UUID] = defaultdict(uuid.uuid4)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     return StockMove.objects.bulk_create([
-        StockMove(product_id=m.product.pk, warehouse_id=m.warehouse.pk, location_id=m.location.pk if m.location else None,
-                  state=m.state, quantity=m.quantity, unit_cost=_unit_cost(m, averages), kind=kind,
-                  group=groups[m.group_key], reference_type_id=m.ref.content_type_id if m.ref else None,
+        StockMove(product_id=m.product.pk, warehouse_id=m.warehouse.pk,
+                  location_id=m.location.pk if m.location else None, state=m.state, quantity=m.quantity,
+                  unit_cost=_unit_cost(m, averages), kind=kind, group=groups[m.group_key],
+                  reference_type_id=m.ref.content_type_id if m.ref else None,
                   reference_id=m.ref.object_id if m.ref else None, reference_label=m.ref.label if m.ref else "",
                   reason=reason, actor_id=actor_id)
         for m in moves
