@@ -38,6 +38,13 @@ def lock_reservations(queryset: models.QuerySet[Reservation]) -> list[Reservatio
     return list(queryset.order_by("pk"))
 
 
+def get_balance_for_update(*, balance_id: int) -> StockBalance:
+    queryset = StockBalance.objects.all()
+    if connection.features.has_select_for_update:
+        queryset = queryset.select_for_update(no_key=True, of=("self",))
+    return queryset.get(pk=balance_id)
+
+
 def get_stock_count_for_update(*, count_id: int) -> StockCount:
     queryset = StockCount.objects.select_related("warehouse")
     if connection.features.has_select_for_update:

@@ -16,7 +16,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
@@ -80,19 +80,14 @@ def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, ac
     checker.raise_if_any()
 
     balance_ids = balance_ids_for({(r.product_id, r.warehouse_id) for r in requests}, create=False)
+    in_lock_order = sorted(range(len(requests)), key=lambda i: (balance_ids.get(_pair(requests[i]), 0), i))
     reserved: list[Decimal] = [ZERO] * len(requests)
     shortages: list[Shortage] = []
-    for i in sorted(range(len(requests)), key=lambda i: (balance_ids.get(_pair(requests[i]), 0), i)):
-        request, balance_id = requests[i], balance_ids.get(_pair(requests[i]))
-        if balance_id is not None and _reserve(balance_id, request.quantity):
-            reserved[i] = request.quantity
-            continue
-        available = _locked_available(balance_id)
-        if allow_partial:
-            reserved[i] = _reserve_what_is_available(balance_id, available, decimals=_decimals(checker, request))
-        product, warehouse = checker.products[request.product_id], checker.warehouses[request.warehouse_id]
-        shortages.append(Shortage(product_id=product.pk, warehouse_id=warehouse.pk, requested=request.quantity,
-                                  available=available, product_code=product.code, warehouse_code=warehouse.code))
+    for i in in_lock_order:
+        reserved[i], shortage = _reserve_line(requests[i], balance_ids.get(_pair(requests[i])), checker,
+                                              allow_partial=allow_partial)
+        if shortage:
+            shortages.append(shortage)
     if shortages and not allow_partial:
         raise InsufficientStock(shortages=shortages)
 
@@ -113,32 +108,26 @@ def _pair(request: ReserveRequest) -> tuple[int, int]:
     return (request.product_id, request.warehouse_id)
 
 
-def _decimals(checker: LineChecker, request: ReserveRequest) -> int:
-    return checker.products[request.product_id].base_unit.decimals
+def _reserve_line(request: ReserveRequest, balance_id: int | None, checker: LineChecker, *,
+                  allow_partial: bool) -> tuple[Decimal, Shortage | None]:
+    """Reserve the whole quantity; when it is not free, read what is, under the lock, and take that
+    if partial reservations are allowed. Returns what was reserved and the shortage, if any."""
+    if balance_id is not None and _reserve(balance_id, request.quantity):
+        return request.quantity, None
+    product, warehouse = checker.products[request.product_id], checker.warehouses[request.warehouse_id]
+    available = ZERO if balance_id is None else locks.get_balance_for_update(balance_id=balance_id).available
+    taken = ZERO
+    if allow_partial and available > 0 and balance_id is not None:
+        take = available.quantize(Decimal(1).scaleb(-product.base_unit.decimals), rounding=ROUND_DOWN)
+        taken = take if take > 0 and _reserve(balance_id, take) else ZERO
+    return taken, Shortage(product_id=product.pk, warehouse_id=warehouse.pk, requested=request.quantity,
+                           available=available, product_code=product.code, warehouse_code=warehouse.code)
 
 
 def _reserve(balance_id: int, quantity: Decimal) -> bool:
     """The conditional UPDATE: True when ``quantity`` was free and is now allocated."""
     rows = StockBalance.objects.filter(pk=balance_id, on_hand__gte=column_plus("allocated", quantity))
     return rows.update(allocated=column_plus("allocated", quantity), updated_at=Now()) == 1
-
-
-def _locked_available(balance_id: int | None) -> Decimal:
-    """on_hand − allocated, read under the row lock (PostgreSQL) or the write lock (SQLite)."""
-    if balance_id is None:
-        return ZERO
-    rows = StockBalance.objects.filter(pk=balance_id)
-    if connection.features.has_select_for_update:
-        rows = rows.select_for_update(no_key=True, of=("self",))
-    on_hand, allocated = rows.values_list("on_hand", "allocated").get()
-    return on_hand - allocated
-
-
-def _reserve_what_is_available(balance_id: int | None, available: Decimal, *, decimals: int) -> Decimal:
-    take = available.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN) if available > 0 else ZERO
-    if balance_id is None or take <= 0 or not _reserve(balance_id, take):
-        return ZERO
-    return take
 
 
 # Release ------------------------------------------------------------------------------------------------
