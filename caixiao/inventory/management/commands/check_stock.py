@@ -4,6 +4,8 @@ Prints every drift and exits with status 1 when there is any; never repairs anyt
 bug to find, and the ledger says what the balances should be)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from caixiao.inventory.invariants import check_invariants
 
@@ -16,5 +18,7 @@ class Command(BaseCommand):
         for drift in drifts:
             self.stdout.write(str(drift))
         if drifts:
-            raise CommandError(f"{len(drifts)} stock drift(s) found; nothing was changed.", returncode=1)
-        self.stdout.write(self.style.SUCCESS("Stock ledger consistent: no drift."))
+            raise CommandError(ngettext("%(count)d stock drift found; nothing was changed.",
+                                        "%(count)d stock drifts found; nothing was changed.",
+                                        len(drifts)) % {"count": len(drifts)}, returncode=1)
+        self.stdout.write(self.style.SUCCESS(_("The stock ledger is consistent: no drift.")))
