@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, FilterSchema, Query, Router, Schema
 from ninja.pagination import paginate
@@ -104,7 +105,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def register(router: Router, res: Resource) -> None:
-    tags = [res.tag or str(res.model._meta.verbose_name_plural)]
+    with translation.override("en"):  # the schema is written in English whatever the active language
+        tags = [res.tag or str(res.model._meta.verbose_name_plural)]
     name = res.name
     has_active = any(f.name == "is_active" for f in res.model._meta.get_fields())
     FilterCls = res.filters
@@ -208,7 +210,8 @@ def _fields_named_as_sent(sent: set[str]) -> Iterator[None]:
 
 
 def _list_summary(res: Resource) -> str:
-    return f"List {res.model._meta.verbose_name_plural}"
+    with translation.override("en"):
+        return f"List {res.model._meta.verbose_name_plural}"
 
 
 def _apply_list(res: Resource, qs: QuerySet, params: ListParams) -> QuerySet:
