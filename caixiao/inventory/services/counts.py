@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caixiao.core import audit, numbering, transitions
+from caixiao.core import audit, numbering, outbox, transitions
 from caixiao.core.errors import Conflict, NotFound
 from caixiao.core.retry import retry_on_conflict
-from caixiao.inventory import locks
+from caixiao.inventory import events, locks
 from caixiao.inventory.enums import STOCK_COUNT_TRANSITIONS, MoveKind, StockCountStatus, StockState
 from caixiao.inventory.models import BinBalance, StockCount, StockCountLine
 from caixiao.inventory.references import Ref
@@ -130,12 +130,13 @@ def post_stock_count(*, count_id: int, actor: Any) -> StockCount:
         for line in count.lines.select_related("product__base_unit", "location")
         if line.difference
     ]
-    if moves:
-        write_moves(moves, kind=MoveKind.COUNT, reason=_("Stock count %(number)s") % {"number": count.number},
-                    actor=actor)
+    posted = write_moves(moves, kind=MoveKind.COUNT, actor=actor,
+                         reason=_("Stock count %(number)s") % {"number": count.number}) if moves else []
     count.posted_at = timezone.now()
     transitions.apply(count, to=StockCountStatus.POSTED, table=STOCK_COUNT_TRANSITIONS, actor=actor,
                       update_fields=["posted_at"], changes={"moves": len(moves)})
+    outbox.emit(events.STOCK_COUNT_POSTED, aggregate=count, actor=actor,
+                payload={**events.stock_count_payload(count), "moves": events.moves_payload(posted)["moves"]})
     return count
 
 

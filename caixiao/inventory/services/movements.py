@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from caixiao.core import audit
 from caixiao.core.retry import retry_on_conflict
+from caixiao.inventory import events
 from caixiao.inventory.enums import RECEIVABLE_STATES, STATE_TRANSITIONS, MoveKind, StockState
 from caixiao.inventory.models import StockMove
 from caixiao.inventory.references import Reference, as_ref
@@ -62,6 +63,7 @@ def receive_stock(*, requests: Sequence[ReceiveRequest], reason: str = "", actor
                               location=location, unit_cost=unit_cost, ref=as_ref(r.reference), group_key=i))
     checker.raise_if_any()
     posted = write_moves(moves, kind=MoveKind.RECEIPT, reason=reason, actor=actor)
+    events.emit_moves(events.STOCK_RECEIVED, posted, actor=actor)
     return posted
 
 
@@ -111,6 +113,7 @@ def change_state(*, requests: Sequence[StateChangeRequest], reason: str = "", ac
             ]
     checker.raise_if_any()
     posted = write_moves(moves, kind=MoveKind.STATE_CHANGE, reason=reason, actor=actor)
+    events.emit_moves(events.STOCK_STATE_CHANGED, posted, actor=actor)
     return posted
 
 
@@ -140,6 +143,7 @@ def adjust_stock(*, product_id: int, warehouse_id: int, quantity: Decimal, reaso
     audit.record(actor=actor, obj=move, verb="stock.adjusted", comment=reason, changes={
         "product_id": product.pk, "warehouse_id": warehouse.pk, "location_id": move.location_id,
         "state": state, "quantity": str(signed), "unit_cost": str(move.unit_cost)})
+    events.emit_moves(events.STOCK_ADJUSTED, [move], actor=actor)
     return move
 
 
@@ -190,6 +194,7 @@ def transfer_stock(*, requests: Sequence[TransferRequest], reason: str = "", act
             ]
     checker.raise_if_any()
     posted = write_moves(moves, kind=MoveKind.TRANSFER, reason=reason, actor=actor)
+    events.emit_moves(events.STOCK_TRANSFERRED, posted, actor=actor)
     return posted
 
 
@@ -228,4 +233,5 @@ def issue_stock(*, requests: Sequence[IssueRequest], reason: str = "", actor: An
                               location=location, ref=as_ref(r.reference), group_key=i))
     checker.raise_if_any()
     posted = write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    events.emit_moves(events.STOCK_ISSUED, posted, actor=actor)
     return posted

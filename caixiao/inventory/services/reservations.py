@@ -22,7 +22,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from caixiao.core.retry import retry_on_conflict
-from caixiao.inventory import locks
+from caixiao.inventory import events, locks
 from caixiao.inventory.enums import MoveKind, ReservationStatus, StockState
 from caixiao.inventory.errors import InsufficientStock, ReservationExceeded, Shortage
 from caixiao.inventory.models import Reservation, StockBalance, StockMove
@@ -101,6 +101,7 @@ def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, ac
     results = [ReserveResult(request=r, reserved=reserved[i], shortage=r.quantity - reserved[i],
                              reservation=next(created) if reserved[i] > 0 else None)
                for i, r in enumerate(requests)]
+    events.emit_reservations(events.STOCK_RESERVED, [r.reservation for r in results if r.reservation], actor=actor)
     return results
 
 
@@ -168,6 +169,7 @@ def release_reservation(*, requests: Sequence[ReleaseRequest], actor: Any) -> li
     _save_reservations(changed.values(), "quantity_released")
     _lower_allocated(freed)
     released = list(changed.values())
+    events.emit_reservations(events.STOCK_RELEASED, released, actor=actor)
     return released
 
 
@@ -219,6 +221,7 @@ def issue_reserved_stock(*, requests: Sequence[IssueReservedRequest], reason: st
     checker.raise_if_any()
     _save_reservations(changed.values(), "quantity_consumed")
     posted = write_moves(moves, kind=MoveKind.ISSUE, reason=reason, actor=actor)
+    events.emit_moves(events.STOCK_ISSUED, posted, actor=actor)
     return posted
 
 
