@@ -11,16 +11,21 @@ UV_VERSION := 0.13.9
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install install-test assets system-deps migrate demo lint typecheck importlint messages openapi check bench clean
+.PHONY: run test install install-test assets system-deps migrate lint messages openapi events bench clean
 
 $(VENV)/.created:
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
 
-$(VENV)/.base: $(VENV)/.created requirements/base$(LOCK_SUFFIX).txt
-	$(UV) pip sync -q --python $(PY) requirements/base$(LOCK_SUFFIX).txt
-	rm -f $(VENV)/.test; touch $@
+# A virtualenv that has the test tools keeps them (the test lock is a superset of the base lock).
+$(VENV)/.base: $(VENV)/.created requirements/base$(LOCK_SUFFIX).txt requirements/test$(LOCK_SUFFIX).txt
+	if [ -f $(VENV)/.test ]; then \
+	  $(UV) pip sync -q --python $(PY) requirements/test$(LOCK_SUFFIX).txt; touch $(VENV)/.test; \
+	else \
+	  $(UV) pip sync -q --python $(PY) requirements/base$(LOCK_SUFFIX).txt; \
+	fi
+	touch $@
 
 $(VENV)/.test: $(VENV)/.created requirements/test$(LOCK_SUFFIX).txt
 	$(UV) pip sync -q --python $(PY) requirements/test$(LOCK_SUFFIX).txt
@@ -60,6 +65,9 @@ messages: install-test
 
 openapi: install
 	$(PY) manage.py export_openapi --output docs/openapi.json
+
+events: install
+	$(PY) manage.py export_events --output docs/events.md
 
 bench: install-test
 	$(PY) bench/order_entry.py
