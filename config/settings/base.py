@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "caixiao.catalog",
     "caixiao.partners",
     "caixiao.inventory",
+    "caixiao.sales",
     "caixiao.api",
     "caixiao.web",
     "caixiao.demo",
@@ -42,10 +43,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "caixiao.core.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,6 +111,9 @@ USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="CNY")
 DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.13"))
+# What confirming a sales order does when stock is short (SPEC O2): "backorder" reserves what exists and
+# backorders the rest, "block" refuses the order; each order may choose otherwise (docs/sales.md).
+SALES_SHORTAGE_POLICY = env("SALES_SHORTAGE_POLICY", default="backorder")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
