@@ -19,27 +19,37 @@ CUSTOMER_EDIT = _crud("partners", "customer", "contact", "address")
 PRODUCT_EDIT = _crud("catalog", "category", "unit", "product", "productunit")
 SUPPLIER_EDIT = _crud("partners", "supplier", "contact", "supplierprice")
 WAREHOUSE_EDIT = _crud("inventory", "warehouse", "location")
+# Sales (docs/sales.md): orders and their transitions are "change"; delivery notices and their steps
+# (pick, pack, check, ship) are "change" on the notice.
+SALES_VIEW = ["sales.view_salesorder", "sales.view_deliverynotice", "sales.view_purchasedemand"]
+SALES_ORDER_EDIT = [*_crud("sales", "salesorder"), "sales.view_deliverynotice", "sales.view_purchasedemand"]
+DELIVERY_EDIT = ["sales.view_salesorder", "sales.view_deliverynotice", "sales.add_deliverynotice",
+                 "sales.change_deliverynotice", "sales.allocate_backorders"]
 ORG_EDIT = [*_crud("accounts", "user", "department", "position", "role"), "auth.view_group", "auth.change_group"]
 
 # code: (label, data scope, permissions)
 ROLES: dict[str, tuple[object, str, list[str]]] = {
-    "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT),
+    "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT + SALES_ORDER_EDIT),
     "sales_manager": (_("Sales manager"), "department",
-                      VIEW_MASTER + CUSTOMER_EDIT + _crud("partners", "customercategory", "region")),
-    "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product"]),
-    "purchasing_manager": (_("Purchasing manager"), "all", VIEW_MASTER + SUPPLIER_EDIT + PRODUCT_EDIT),
-    "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT),
+                      VIEW_MASTER + CUSTOMER_EDIT + _crud("partners", "customercategory", "region")
+                      + SALES_ORDER_EDIT + ["sales.allocate_backorders"]),
+    "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product", "sales.view_purchasedemand"]),
+    "purchasing_manager": (_("Purchasing manager"), "all", VIEW_MASTER + SUPPLIER_EDIT + PRODUCT_EDIT
+                           + ["sales.view_purchasedemand"]),
+    "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT + DELIVERY_EDIT),
     "qc_inspector": (_("QC inspector"), "all", VIEW_MASTER),
     "finance": (_("Finance"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
-                + ["partners.change_customer", "partners.change_supplier"]),
+                + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW),
     "finance_director": (_("Finance director"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
-                         + ["partners.change_customer", "partners.change_supplier"]),
-    "executive": (_("Executive"), "all", [*VIEW_MASTER, "accounts.view_user", "accounts.view_department", "core.view_strategic_figures"]),
+                         + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW),
+    "executive": (_("Executive"), "all", [*VIEW_MASTER, "accounts.view_user", "accounts.view_department",
+                                          "core.view_strategic_figures", *SALES_VIEW]),
     "administrator": (_("Administrator"), "all", VIEW_MASTER + CUSTOMER_EDIT + PRODUCT_EDIT + SUPPLIER_EDIT
                       + WAREHOUSE_EDIT + ORG_EDIT
                       + _crud("partners", "customercategory", "region", "paymentterm")
                       + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
-                         "core.view_auditentry"]),
+                         "core.view_auditentry"]
+                      + SALES_ORDER_EDIT + DELIVERY_EDIT + _crud("sales", "deliverynotice", "purchasedemand")),
     # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
     "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }

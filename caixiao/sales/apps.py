@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "caixiao.sales"
+    label = "sales"
+    verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from caixiao.inventory.quantities import register_quantity_provider
+        from caixiao.sales import selectors
+        from caixiao.sales.enums import ShortagePolicy
+
+        if settings.SALES_SHORTAGE_POLICY not in ShortagePolicy.values:
+            raise ImproperlyConfigured(f"SALES_SHORTAGE_POLICY must be one of {ShortagePolicy.values}, "
+                                       f"not {settings.SALES_SHORTAGE_POLICY!r}")
+        # Stock levels show the backlog (SPEC "Quantities"); inventory never imports sales.
+        register_quantity_provider("backlog", selectors.backlog)
