@@ -25,31 +25,41 @@ SALES_VIEW = ["sales.view_salesorder", "sales.view_deliverynotice", "sales.view_
 SALES_ORDER_EDIT = [*_crud("sales", "salesorder"), "sales.view_deliverynotice", "sales.view_purchasedemand"]
 DELIVERY_EDIT = ["sales.view_salesorder", "sales.view_deliverynotice", "sales.add_deliverynotice",
                  "sales.change_deliverynotice", "sales.allocate_backorders"]
+# Stock (issue 3): levels and history for everyone who plans, buys or sells; clerks move and count it
+# and run the invariant check (balances against reservations); stock value for finance.
+STOCK_VIEW = ["inventory.view_stockbalance", "inventory.view_stockmove"]
+STOCK_WORK = [*STOCK_VIEW, "inventory.add_stockmove", "inventory.view_reservation",
+              *_crud("inventory", "stockcount")]
+STOCK_VALUE = ["inventory.view_productcost"]
 ORG_EDIT = [*_crud("accounts", "user", "department", "position", "role"), "auth.view_group", "auth.change_group"]
 
 # code: (label, data scope, permissions)
 ROLES: dict[str, tuple[object, str, list[str]]] = {
-    "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT + SALES_ORDER_EDIT),
+    "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT + SALES_ORDER_EDIT + STOCK_VIEW),
     "sales_manager": (_("Sales manager"), "department",
                       VIEW_MASTER + CUSTOMER_EDIT + _crud("partners", "customercategory", "region")
-                      + SALES_ORDER_EDIT + ["sales.allocate_backorders"]),
-    "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product", "sales.view_purchasedemand"]),
+                      + SALES_ORDER_EDIT + ["sales.allocate_backorders"] + STOCK_VIEW),
+    "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product", "sales.view_purchasedemand"]
+              + STOCK_VIEW),
     "purchasing_manager": (_("Purchasing manager"), "all", VIEW_MASTER + SUPPLIER_EDIT + PRODUCT_EDIT
-                           + ["sales.view_purchasedemand"]),
-    "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT + DELIVERY_EDIT),
-    "qc_inspector": (_("QC inspector"), "all", VIEW_MASTER),
+                           + ["sales.view_purchasedemand"] + STOCK_VIEW),
+    "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT + DELIVERY_EDIT + STOCK_WORK),
+    "qc_inspector": (_("QC inspector"), "all", VIEW_MASTER + STOCK_VIEW),
     "finance": (_("Finance"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
-                + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW),
+                + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW
+                + STOCK_VIEW + STOCK_VALUE),
     "finance_director": (_("Finance director"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
-                         + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW),
+                         + ["partners.change_customer", "partners.change_supplier"] + SALES_VIEW
+                         + STOCK_VIEW + STOCK_VALUE),
     "executive": (_("Executive"), "all", [*VIEW_MASTER, "accounts.view_user", "accounts.view_department",
-                                          "core.view_strategic_figures", *SALES_VIEW]),
+                                          "core.view_strategic_figures", *SALES_VIEW, *STOCK_VIEW, *STOCK_VALUE]),
     "administrator": (_("Administrator"), "all", VIEW_MASTER + CUSTOMER_EDIT + PRODUCT_EDIT + SUPPLIER_EDIT
                       + WAREHOUSE_EDIT + ORG_EDIT
                       + _crud("partners", "customercategory", "region", "paymentterm")
                       + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
                          "core.view_auditentry"]
-                      + SALES_ORDER_EDIT + DELIVERY_EDIT + _crud("sales", "deliverynotice", "purchasedemand")),
+                      + SALES_ORDER_EDIT + DELIVERY_EDIT + _crud("sales", "deliverynotice", "purchasedemand")
+                      + STOCK_WORK + STOCK_VALUE),
     # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
     "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }
