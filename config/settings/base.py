@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "caixiao.partners",
     "caixiao.inventory",
     "caixiao.sales",
+    "caixiao.notifications",
     "caixiao.api",
     "caixiao.web",
     "caixiao.demo",
@@ -134,10 +135,17 @@ MEDIA_URL = "media/"
 TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
 if TASKS_MODULE == "django_tasks":
     INSTALLED_APPS.append("django_tasks")
+else:
+    INSTALLED_APPS.append("crontask")  # the scheduler: `manage.py crontask` (docs/deploy.md)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # Dispatch events in-process right after commit as well as through the worker (tests, demos).
 OUTBOX_RUN_ON_COMMIT = env.bool("OUTBOX_RUN_ON_COMMIT", default=False)
+# Notifications and webhooks (docs/notifications.md).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")  # links in e-mails
 
 _EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 if django.VERSION >= (6, 1):
