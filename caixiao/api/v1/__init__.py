@@ -15,9 +15,10 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-from caixiao.api.v1 import accounts, catalog, inventory, partners  # noqa: E402
+from caixiao.api.v1 import accounts, catalog, inventory, partners, stock  # noqa: E402
 
 api.add_router("", accounts.router)
 api.add_router("", catalog.router)
 api.add_router("", partners.router)
 api.add_router("", inventory.router)
+api.add_router("", stock.router)
