@@ -33,6 +33,11 @@ STOCK_WORK = [*STOCK_VIEW, "inventory.add_stockmove", "inventory.view_reservatio
 STOCK_VALUE = ["inventory.view_productcost"]
 ORG_EDIT = [*_crud("accounts", "user", "department", "position", "role"), "auth.view_group", "auth.change_group"]
 
+# Webhooks (X9) and the event/job monitor (docs/notifications.md): administrators only.
+INTEGRATION_ADMIN = [*_crud("notifications", "webhooksubscription"), "notifications.view_webhookdelivery",
+                     "notifications.change_webhookdelivery", "core.view_outboxevent", "core.view_eventdelivery",
+                     "core.change_eventdelivery"]
+
 # code: (label, data scope, permissions)
 ROLES: dict[str, tuple[object, str, list[str]]] = {
     "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT + SALES_ORDER_EDIT + STOCK_VIEW),
@@ -59,7 +64,7 @@ ROLES: dict[str, tuple[object, str, list[str]]] = {
                       + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
                          "core.view_auditentry"]
                       + SALES_ORDER_EDIT + DELIVERY_EDIT + _crud("sales", "deliverynotice", "purchasedemand")
-                      + STOCK_WORK + STOCK_VALUE),
+                      + STOCK_WORK + STOCK_VALUE + INTEGRATION_ADMIN),
     # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
     "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }
