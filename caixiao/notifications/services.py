@@ -195,7 +195,7 @@ def close_todo(*, user, todo_id: int, status: str = TodoStatus.DONE) -> Todo:
     """A user closes one of their to-dos by hand (done, or cancelled as not needed)."""
     if status not in (TodoStatus.DONE, TodoStatus.CANCELLED):
         raise ValidationFailed(fields={"status": [_("Choose done or cancelled.")]})
-    todo = selectors.list_todos(user=user).filter(pk=todo_id).first()
+    todo = selectors.list_todos(user=user, status=None).filter(pk=todo_id).first()
     if todo is None:
         raise NotFound()
     if todo.status != TodoStatus.OPEN:
