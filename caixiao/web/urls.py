@@ -2,6 +2,7 @@ from django.urls import path
 
 from caixiao.web import views
 from caixiao.web.crud import urls as resource_urls
+from caixiao.web.notifications import urls as notification_urls
 from caixiao.web.resources import RESOURCES
 
 app_name = "web"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<int:pk>/revoke/", views.revoke_api_token, name="api-token-revoke"),
+    *notification_urls.urlpatterns,
 ]
 for resource in RESOURCES:
     urlpatterns += resource_urls(resource)

@@ -8,8 +8,11 @@ from django.views.decorators.http import require_POST
 from caixiao.accounts import selectors as account_selectors
 from caixiao.accounts import services as account_services
 from caixiao.core.errors import DomainError
+from caixiao.notifications import selectors as notification_selectors
 from caixiao.web.forms import APITokenForm, add_domain_error
 from caixiao.web.navigation import shortcuts_for
+
+WORKBENCH_TODOS = 10
 
 
 class LoginView(auth_views.LoginView):
@@ -23,7 +26,8 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def workbench(request):
-    return render(request, "web/workbench.html", {"todos": [], "shortcuts": shortcuts_for(request.user)})
+    todos = notification_selectors.list_todos(user=request.user)[:WORKBENCH_TODOS]
+    return render(request, "web/workbench.html", {"todos": todos, "shortcuts": shortcuts_for(request.user)})
 
 
 @login_required
