@@ -26,7 +26,7 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def workbench(request):
-    todos = notification_selectors.list_todos(user=request.user)[:WORKBENCH_TODOS]
+    todos = list(notification_selectors.list_todos(user=request.user)[:WORKBENCH_TODOS])
     return render(request, "web/workbench.html", {"todos": todos, "shortcuts": shortcuts_for(request.user)})
 
 
