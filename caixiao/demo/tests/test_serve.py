@@ -41,14 +41,25 @@ def test_prepare_database_skips_the_demo_when_asked(db, demo_loads):
     assert demo_loads == []
 
 
-def test_child_commands_run_the_worker_and_the_web_server_without_reloaders():
+def test_child_commands_run_the_worker_the_scheduler_and_the_web_server_without_reloaders():
     commands = serve.child_commands(host="127.0.0.1", port=8000)
-    assert set(commands) == {"worker", "web"}
+    assert set(commands) == {"worker", "scheduler", "web"}
     for command in commands.values():
         assert command[0] == sys.executable
         assert Path(command[1]).name == "manage.py" and Path(command[1]).exists()
     assert commands["worker"][2:] == ["db_worker", "--queue-name", "*", "--no-reload", "--skip-checks"]
+    assert commands["scheduler"][2:] == ["crontask", "--no-heartbeat", "--skip-checks"]
     assert commands["web"][2:] == ["runserver", "--noreload", "--skip-checks", "127.0.0.1:8000"]
+
+
+def test_the_schedule_sweeps_the_outbox_and_sends_due_mail_and_webhooks_every_minute():
+    from crontask import scheduler
+
+    from caixiao.notifications import tasks
+
+    jobs = {job.name: str(job.trigger) for job in scheduler.get_jobs()}
+    for task in tasks.SCHEDULE:
+        assert task.name in jobs and "minute='*'" in jobs[task.name]
 
 
 def test_child_commands_bracket_an_ipv6_host():

@@ -1,8 +1,8 @@
 """``manage.py serve``: the embedded default in one command (DESIGN.md "Two deployments", SPEC N1).
 
 It prepares the database (migrate, roles, demo company on first start), then runs the task worker
-(``db_worker``) and the web server (``runserver``) as child processes until Ctrl-C or SIGTERM, and
-stops both. The scale layout runs the same pieces as separate processes (docs/deploy.md)."""
+(``db_worker``), the scheduler (``crontask``) and the web server (``runserver``) as child processes
+until Ctrl-C or SIGTERM, and stops them all. The scale layout runs the same pieces as separate processes (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -54,13 +55,15 @@ def prepare_static() -> None:
 
 
 def child_commands(*, host: str, port: int) -> dict[str, list[str]]:
-    """The processes ``serve`` runs, by name: the task worker and the web server."""
+    """The processes ``serve`` runs, by name: the task worker, the scheduler (django-crontask; absent
+    on the Django 5.2 fallback, docs/decisions.md D2) and the web server."""
     manage = str(Path(settings.BASE_DIR) / "manage.py")
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return {
-        "worker": [sys.executable, manage, "db_worker", "--queue-name", "*", "--no-reload", "--skip-checks"],
-        "web": [sys.executable, manage, "runserver", "--noreload", "--skip-checks", address],
-    }
+    commands = {"worker": [sys.executable, manage, "db_worker", "--queue-name", "*", "--no-reload", "--skip-checks"]}
+    if apps.is_installed("crontask"):
+        commands["scheduler"] = [sys.executable, manage, "crontask", "--no-heartbeat", "--skip-checks"]
+    commands["web"] = [sys.executable, manage, "runserver", "--noreload", "--skip-checks", address]
+    return commands
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -139,7 +142,7 @@ def login_table() -> str:
 class Command(BaseCommand):
     help = gettext_lazy(  # type: ignore[assignment]
         "Run Caixiao on the embedded default: migrate, load the demo company on first start, then run "
-        "the task worker and the web server until Ctrl-C.")
+        "the task worker, the scheduler and the web server until Ctrl-C.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help=gettext_lazy("Address to listen on."))
@@ -164,7 +167,7 @@ class Command(BaseCommand):
                 self.stdout.write(self.banner(host, port))
                 exited = supervisor.wait()
         finally:
-            self.stdout.write(_("Stopping the web server and the task worker…"))
+            self.stdout.write(_("Stopping the web server, the task worker and the scheduler…"))
             supervisor.stop()
         if exited is not None:
             name, code = exited
