@@ -1,6 +1,6 @@
 """API version and dated changelog: one line per change to the contract."""
 
-API_VERSION = "1.2.0"
+API_VERSION = "1.3.0"
 
 CHANGELOG = [
     ("2026-11-24", "1.0.0", "Master data, organisation, tokens; error shape {code, message, fields}."),
@@ -8,4 +8,7 @@ CHANGELOG = [
                             "adjustments, transfers, stock counts with their transitions, stock check, stock value."),
     ("2026-11-24", "1.2.0", "Notifications, to-dos, webhook subscriptions and deliveries (test, replay), event "
                             "monitor (retry, replay)."),
+    ("2026-11-24", "1.3.0", "Sales: sales orders (ATP, confirm/cancel/close actions, availability preview, backorder "
+                            "allocation), purchase demand, delivery notices (start-picking/pack/check/ship/cancel), "
+                            "scan; Idempotency-Key on POST actions."),
 ]

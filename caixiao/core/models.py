@@ -136,3 +136,26 @@ class EventDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} ← #{self.event_id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` a user sent with a POST action (STYLE.md B7): claimed before the action
+    runs, then holding its response so a retry gets the same answer without running it again
+    (``caixiao/api/idempotency.py``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.BinaryField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_user_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

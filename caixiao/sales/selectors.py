@@ -149,9 +149,9 @@ def line_availability(*, warehouse_id: int, lines: Sequence[tuple[int, Decimal]]
         reservable = min(requested, left[product_id].quantize(step, rounding=ROUND_DOWN))
         reservable = max(reservable, ZERO)
         left[product_id] -= reservable
-        result.append(LineAvailability(product_id=product_id, requested=requested,
-                                       available=_exact(available.get(product_id)), reservable=reservable,
-                                       shortage=requested - reservable))
+        result.append(LineAvailability(product_id=product_id, requested=_exact(requested),
+                                       available=_exact(available.get(product_id)), reservable=_exact(reservable),
+                                       shortage=_exact(requested - reservable)))
     return result
 
 
@@ -226,17 +226,22 @@ def list_delivery_notices(*, for_user: Any, status: str | None = None, order_id:
                           warehouse_id: int | None = None, q: str | None = None) -> QuerySet[DeliveryNotice]:
     notices = _visible(DeliveryNotice.objects.select_related("order", "order__customer", "warehouse"), for_user,
                        "order__customer")
+    if warehouse_id is not None:
+        notices = notices.filter(warehouse_id=warehouse_id)
+    return filter_delivery_notices(notices, status=status, order_id=order_id, q=q).order_by("-created_at", "-id")
+
+
+def filter_delivery_notices(notices: QuerySet[DeliveryNotice], *, status: str | None = None,
+                            order_id: int | None = None, q: str | None = None) -> QuerySet[DeliveryNotice]:
     if status:
         notices = notices.filter(status=status)
     if order_id is not None:
         notices = notices.filter(order_id=order_id)
-    if warehouse_id is not None:
-        notices = notices.filter(warehouse_id=warehouse_id)
     if q:
         term = q.strip()[:100]
         notices = notices.filter(Q(number__icontains=term) | Q(order__number__icontains=term)
                                  | Q(outbound_number__icontains=term) | Q(order__customer__name__icontains=term))
-    return notices.order_by("-created_at", "-id")
+    return notices
 
 
 def list_open_delivery_notices(*, for_user: Any, warehouse_id: int | None = None) -> QuerySet[DeliveryNotice]:
@@ -304,23 +309,28 @@ class ScanResult:
     label: str
 
 
-def find_document_or_product(code: str, *, for_user: Any) -> ScanResult | None:
+SCAN_KINDS = ("delivery_notice", "sales_order", "product")
+
+
+def find_document_or_product(code: str, *, for_user: Any, kinds: Collection[str] = SCAN_KINDS) -> ScanResult | None:
     """What a scanned code names: a delivery notice (by its DN or outbound slip number), a sales order
-    (SO number), or a product (code, barcode, or a unit's barcode). Documents the user may not see are
-    not found."""
+    (SO number), or a product (code, barcode, or a unit's barcode), looking only for ``kinds``.
+    Documents the user may not see are not found."""
     text = (code or "").strip()
     if not text:
         return None
     number = text.upper()
-    notice = (list_delivery_notices(for_user=for_user).filter(Q(number=number) | Q(outbound_number=number))
-              .values_list("pk", "number").first())
-    if notice:
-        return ScanResult(kind="delivery_notice", id=notice[0], label=notice[1])
-    order = list_orders(for_user=for_user).filter(number=number).values_list("pk", "number").first()
-    if order:
-        return ScanResult(kind="sales_order", id=order[0], label=order[1])
-    product = catalog_selectors.find_by_barcode(text)
-    if product is not None:
-        return ScanResult(kind="product", id=product.pk, label=str(product))
+    if "delivery_notice" in kinds:
+        notice = (list_delivery_notices(for_user=for_user).filter(Q(number=number) | Q(outbound_number=number))
+                  .values_list("pk", "number").first())
+        if notice:
+            return ScanResult(kind="delivery_notice", id=notice[0], label=notice[1])
+    if "sales_order" in kinds:
+        order = list_orders(for_user=for_user).filter(number=number).values_list("pk", "number").first()
+        if order:
+            return ScanResult(kind="sales_order", id=order[0], label=order[1])
+    if "product" in kinds:
+        product = catalog_selectors.find_by_barcode(text)
+        if product is not None:
+            return ScanResult(kind="product", id=product.pk, label=str(product))
     return None
-

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from caixiao.core import audit, numbering, outbox, transitions
 from caixiao.core.errors import NotFound, ValidationFailed
+from caixiao.core.money import quantize_qty
 from caixiao.core.retry import retry_on_conflict
 from caixiao.inventory import services as inventory_services
 from caixiao.inventory.errors import InsufficientStock
@@ -357,7 +358,8 @@ def allocate_backorders(*, product_id: int, warehouse_id: int, actor: Any) -> li
         product_id=product_id, warehouse_id=warehouse_id, quantity=quantity,
         reference=line_ref(orders[line.order_id], line)) for line, quantity in waiting],
         allow_partial=True, actor=actor)
-    allocated = [AllocatedLine(line=line, reserved=result.reserved, backordered=result.shortage)
+    allocated = [AllocatedLine(line=line, reserved=quantize_qty(result.reserved),
+                               backordered=quantize_qty(result.shortage))
                  for (line, _quantity), result in zip(waiting, results, strict=True) if result.reserved > 0]
     for order_id in sorted({a.line.order_id for a in allocated}):
         order = orders[order_id]

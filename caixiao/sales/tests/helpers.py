@@ -31,7 +31,9 @@ def sales_events() -> list[str]:
 
 
 def last_event(event_type: str) -> dict:
-    return OutboxEvent.objects.filter(type=event_type).order_by("-id").first().payload
+    event = OutboxEvent.objects.filter(type=event_type).order_by("-id").first()
+    assert event is not None, f"no {event_type} event"
+    return event.payload
 
 
 def snapshot() -> dict:
@@ -44,7 +46,8 @@ def snapshot() -> dict:
         "picks": list(DeliveryNoticePick.objects.order_by("pk").values()),
         "demands": list(PurchaseDemand.objects.order_by("pk").values()),
         "balances": list(StockBalance.objects.order_by("pk").values()),
-        "reservations": list(Reservation.objects.order_by("pk").values()),
+        "reservations": list(Reservation.objects.order_by("pk").values_list(
+            "pk", "quantity", "quantity_consumed", "quantity_released", "status")),
         "moves": StockMove.objects.count(),
         "events": OutboxEvent.objects.count(),
         "audit": AuditEntry.objects.count(),
