@@ -12,13 +12,13 @@ from caixiao.inventory.tests.factories import LocationFactory, WarehouseFactory
 from caixiao.partners.tests.factories import CustomerFactory
 from caixiao.sales import services as sales_services
 from caixiao.sales.tests.factories import make_order, receive
-from tests.browser.test_product_journey import (  # noqa: F401 - fixtures
-    CHROMIUM,
-    allow_orm_next_to_playwright,
-    browser,
-    log_in,
-    page,
-)
+from tests.browser import test_product_journey as journey
+from tests.browser.test_product_journey import CHROMIUM, log_in
+
+# The same browser, page and ORM fixtures as the product journey.
+allow_orm_next_to_playwright = journey.allow_orm_next_to_playwright
+browser = journey.browser
+page = journey.page
 
 pytestmark = [
     pytest.mark.browser,
