@@ -90,7 +90,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Saved your notification settings."))
         return redirect("web:notification-preferences")
     return render(request, "notifications/preferences.html", {
-        "rows": preferences.preferences_for(request.user), "has_email": bool(request.user.email)})
+        "rows": preferences.preferences_for(request.user), "has_email": bool(getattr(request.user, "email", ""))})
 
 
 # To-dos ----------------------------------------------------------------------------------------
