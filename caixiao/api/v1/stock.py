@@ -291,7 +291,8 @@ def count_actions(status: str) -> list[str]:
 
 
 def _counts() -> QuerySet[StockCount]:
-    return StockCount.objects.select_related("warehouse", "created_by").annotate(line_count=Count("lines"))
+    return (StockCount.objects.select_related("warehouse", "created_by").annotate(line_count=Count("lines"))
+            .order_by("-created_at", "-id"))
 
 
 class StockCountLineOut(Schema):
