@@ -26,9 +26,11 @@ from caixiao.core import audit, numbering, outbox, transitions
 from caixiao.core.errors import NotFound
 from caixiao.core.money import quantize_money
 from caixiao.core.retry import retry_on_conflict
+from caixiao.inventory import locks as inventory_locks
 from caixiao.inventory import selectors as inventory_selectors
 from caixiao.inventory import services as inventory_services
 from caixiao.inventory.errors import format_quantity
+from caixiao.inventory.models import StockBalance
 from caixiao.inventory.references import Ref
 from caixiao.partners.models import Address
 from caixiao.sales import events, locks, selectors
@@ -199,6 +201,10 @@ def start_picking(*, notice_id: int, actor: Any) -> DeliveryNotice:
     transitions.ensure(notice, to=DeliveryNoticeStatus.PICKING, table=DELIVERY_NOTICE_TRANSITIONS)
     lines = list(notice.lines.select_related("product").order_by("position", "id"))
     product_ids = {line.product_id for line in lines}
+    # Pick lists of one product are planned one at a time: hold its balance rows (after the notice,
+    # as the ledger's locking order has it) while reading the bins and the other lists.
+    inventory_locks.lock_balances(StockBalance.objects.filter(
+        product_id__in=product_ids, warehouse_id=notice.warehouse_id).values_list("pk", flat=True))
     taken = selectors.picked_elsewhere(product_ids=product_ids, warehouse_id=notice.warehouse_id,
                                        exclude_notice_id=notice.pk)
     bins: dict[int, list[_Bin]] = defaultdict(list)
