@@ -37,11 +37,19 @@ logger = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=5)  # a "sending" row older than this was left by a dead worker
 
 
+# The staff UI's page of each document type (URL names in caixiao/web); others follow the
+# ``web:<model>-detail`` convention of the master-data pages.
+DOCUMENT_URL_NAMES = {
+    "sales.salesorder": "web:sales-order",
+    "sales.deliverynotice": "web:delivery-notice",
+}
+
+
 def document_url(document_type: str, document_id: str) -> str:
-    """The web page of a document, by the staff UI's naming convention (``web:<model>-detail``)."""
-    model = document_type.rpartition(".")[2]
+    """The web page of a document, or "" while the UI has no page for it."""
+    name = DOCUMENT_URL_NAMES.get(document_type, f"web:{document_type.rpartition('.')[2]}-detail")
     try:
-        return reverse(f"web:{model}-detail", args=[document_id])
+        return reverse(name, args=[document_id])
     except NoReverseMatch:
         return ""
 

@@ -173,6 +173,7 @@ def test_stock_below_safety_stock_alerts_the_buyer_once_and_closes_when_refilled
     outbox.process_due()
     [todo] = selectors.list_todos(user=buyer)
     assert todo.kind == "replenish" and todo.scope == f"warehouse:{warehouse.pk}"
+    assert todo.url == f"/products/{product.pk}/"
     assert selectors.list_notifications(user=buyer).filter(verb="inventory.stock.below_safety").count() == 1
     stock(product, 10)
     outbox.process_due()
