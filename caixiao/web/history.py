@@ -20,7 +20,10 @@ HIDDEN_FIELDS = ("created_at", "updated_at", "password", "last_login")
 
 def _audit_verbs() -> dict[str, str]:
     return {"roles": _("Roles changed"), "api_token:created": _("API token created"),
-            "api_token:revoked": _("API token revoked")}
+            "api_token:revoked": _("API token revoked"), "created": _("Created"),
+            "delivery_notice_created": _("Delivery notice created"),
+            "confirm_blocked": _("Not confirmed: stock is short"), "lines_added": _("Lines added"),
+            "counted_quantities": _("Counted quantities entered")}
 
 
 @dataclass
@@ -58,6 +61,8 @@ def _display(value: Any, model_field: models.Field | None, names: dict[tuple[Any
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
     return str(value)
 
 
@@ -102,10 +107,21 @@ def change_history(instance: models.Model, *, limit: int = 50) -> list[HistoryEn
             old, new = value if pair else (None, value)
             changes.append(Change(_label(model, name) if name != "roles" else _("Roles"),
                                   _display(old, None, {}) if pair else "", _display(new, None, {})))
+        action = verbs.get(entry.verb, entry.verb)
+        if entry.from_state and entry.to_state:  # a transition (core.transitions.apply)
+            action = _("Status changed")
+            changes.insert(0, Change(_label(model, "status"), _state(model, entry.from_state),
+                                     _state(model, entry.to_state)))
+        if entry.comment:
+            changes.append(Change(_("Reason"), "", entry.comment))
         entries.append(HistoryEntry(at=entry.at, user=str(entry.actor) if entry.actor else "—",
-                                    action=verbs.get(entry.verb, entry.verb), changes=changes))
+                                    action=action, changes=changes))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
+
+
+def _state(model: type[models.Model], value: str) -> str:
+    return _display(value, _field(model, "status"), {})
 
 
 def _related_names(model: type[models.Model], changes: list[Any]) -> dict[tuple[Any, Any], str]:

@@ -32,11 +32,15 @@ def resource_item(res: Resource) -> NavItem:
 
 MENU: list[NavSection] = [
     NavSection(_("Workbench"), [NavItem(_("My workbench"), "web:workbench", None, "house")]),
+    NavSection(_("Sales"), [NavItem(_("Sales orders"), "web:sales-orders", "sales.view_salesorder", "receipt")]),
+    NavSection(_("Warehouse"), [
+        NavItem(_("Warehouse to-do"), "web:warehouse-todo", "sales.view_deliverynotice", "clipboard2-check"),
+        resource_item(r.WAREHOUSE),
+    ]),
     NavSection(_("Master data"), [resource_item(r.PRODUCT), resource_item(r.CATEGORY), resource_item(r.UNIT)]),
     NavSection(_("Customers"), [resource_item(r.CUSTOMER), resource_item(r.CUSTOMER_CATEGORY),
                                 resource_item(r.REGION), resource_item(r.PAYMENT_TERM)]),
     NavSection(_("Suppliers"), [resource_item(r.SUPPLIER), resource_item(r.SUPPLIER_PRICE)]),
-    NavSection(_("Warehouses"), [resource_item(r.WAREHOUSE)]),
     NavSection(_("Inventory"), [
         NavItem(_("Stock levels"), "web:stock-levels", "inventory.view_stockbalance", "boxes"),
         NavItem(_("Stock moves"), "web:stock-moves", "inventory.view_stockmove", "clock-history"),
@@ -53,6 +57,8 @@ MENU: list[NavSection] = [
 
 # Shortcuts on the workbench: the most common starting points, shown to whoever may use them.
 SHORTCUTS: list[NavItem] = [
+    NavItem(_("New sales order"), "web:sales-order-create", "sales.add_salesorder", "receipt"),
+    NavItem(_("Warehouse to-do"), "web:warehouse-todo", "sales.view_deliverynotice", "clipboard2-check"),
     NavItem(_("New customer"), r.CUSTOMER.url_name("create"), r.CUSTOMER.perm("add"), "person-plus"),
     NavItem(_("Customers"), r.CUSTOMER.url_name("list"), r.CUSTOMER.perm("view"), "people"),
     NavItem(_("New product"), r.PRODUCT.url_name("create"), r.PRODUCT.perm("add"), "plus-square"),

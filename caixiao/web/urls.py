@@ -4,6 +4,7 @@ from caixiao.web import views
 from caixiao.web.crud import urls as resource_urls
 from caixiao.web.notifications import urls as notification_urls
 from caixiao.web.resources import RESOURCES
+from caixiao.web.sales import urls as sales_urls
 from caixiao.web.stock import urls as stock_urls
 
 app_name = "web"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api-tokens/<int:pk>/revoke/", views.revoke_api_token, name="api-token-revoke"),
     *notification_urls.urlpatterns,
     *stock_urls.urlpatterns,
+    *sales_urls.urlpatterns,
 ]
 for resource in RESOURCES:
     urlpatterns += resource_urls(resource)

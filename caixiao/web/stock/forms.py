@@ -14,6 +14,7 @@ from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 from caixiao.inventory import selectors as inventory_selectors
 from caixiao.inventory.enums import MoveKind, StockCountStatus, StockState
 from caixiao.web.forms import BootstrapForm, style_widget
+from caixiao.web.lists import FilterForm
 
 
 def _products() -> forms.ModelChoiceField:
@@ -104,23 +105,6 @@ class CountedForm(BootstrapForm):
 
 
 # Filters of the list pages: optional, unknown values are ignored -------------------------------------
-class FilterForm(BootstrapForm):
-    """A row of filters above a list: selects start with "All …", text fields are searches."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["aria-label"] = field.label
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs["class"] = "form-select form-select-sm"
-            elif isinstance(field.widget, forms.DateInput):
-                field.widget.attrs["class"] = "form-control form-control-sm"
-            elif isinstance(field.widget, forms.TextInput):
-                field.widget.input_type = "search"
-                field.widget.attrs.update({"class": "form-control form-control-sm", "placeholder": field.label,
-                                           "autocomplete": "off"})
-
-
 def _all(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
@@ -158,9 +142,3 @@ class StockValueFilterForm(FilterForm):
                                        queryset=inventory_selectors.list_warehouses())
     category = forms.ModelChoiceField(label=_("category"), required=False, empty_label=_("All categories"),
                                       queryset=catalog_selectors.list_categories())
-
-
-def filter_values(form: forms.Form) -> dict[str, Any]:
-    """The valid filters of a bound filter form; an invalid one is dropped rather than refused."""
-    form.is_valid()
-    return {name: value for name, value in form.cleaned_data.items() if value not in (None, "", False)}

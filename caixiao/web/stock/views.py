@@ -10,12 +10,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,6 +27,7 @@ from caixiao.inventory.invariants import check_invariants
 from caixiao.inventory.models import StockCount
 from caixiao.web.crud import require
 from caixiao.web.forms import BootstrapForm, add_domain_error
+from caixiao.web.lists import filter_values, list_page, paginate
 from caixiao.web.stock import forms
 from caixiao.web.stock.quantities import filter_balances, level_rows, shown_quantities
 
@@ -39,38 +38,20 @@ VIEW_COUNTS, ADD_COUNTS, CHANGE_COUNTS = ("inventory.view_stockcount", "inventor
                                           "inventory.change_stockcount")
 CHECK_STOCK = (VIEW_STOCK, "inventory.view_reservation")
 VIEW_VALUE = "inventory.view_productcost"
-PER_PAGE = 50
-
-
-def _partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not htmx.history_restore_request
-
-
-def _list_page(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    """A list page, or only its results when htmx asks (filters update the results in place)."""
-    response = render(request, partial if _partial(request) else template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _paginate(request: HttpRequest, rows: QuerySet) -> Any:
-    return Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-
 
 # Stock levels -----------------------------------------------------------------------------------------
 @login_required
 def stock_levels(request: HttpRequest) -> HttpResponse:
     require(request, VIEW_STOCK)
     form = forms.StockLevelFilterForm(request.GET)
-    f = forms.filter_values(form)
+    f = filter_values(form)
     below = f.get("below", False)
     rows = inventory_selectors.list_balances(
         warehouse_id=f["warehouse"].pk if "warehouse" in f else None,
         category_id=f["category"].pk if "category" in f else None, include_empty=f.get("empty", False) or below)
-    page = _paginate(request, filter_balances(rows, q=f.get("q", ""), below_safety_stock=below))
+    page = paginate(request, filter_balances(rows, q=f.get("q", ""), below_safety_stock=below))
     quantities = shown_quantities()
-    return _list_page(request, "web/stock/levels.html", "web/stock/_levels_results.html", {
+    return list_page(request, "web/stock/levels.html", "web/stock/_levels_results.html", {
         "form": form, "page": page, "quantities": quantities, "rows": level_rows(page.object_list, quantities),
         "can_move": request.user.has_perm(MOVE_STOCK)})
 
@@ -95,7 +76,7 @@ def product_stock(request: HttpRequest, pk: int) -> HttpResponse:
 def stock_moves(request: HttpRequest) -> HttpResponse:
     require(request, VIEW_MOVES)
     form = forms.MoveFilterForm(request.GET)
-    f = forms.filter_values(form)
+    f = filter_values(form)
     product_param = request.GET.get("product", "")
     product = catalog_selectors.list_products().filter(pk=product_param).first() if product_param.isdigit() else None
     moves = inventory_selectors.list_moves(
@@ -104,8 +85,8 @@ def stock_moves(request: HttpRequest) -> HttpResponse:
         date_from=f.get("date_from"), date_to=f.get("date_to"), reference_label=f.get("reference"))
     if term := f.get("q", "").strip():
         moves = moves.filter(Q(product__code__icontains=term) | Q(product__name__icontains=term))
-    return _list_page(request, "web/stock/moves.html", "web/stock/_moves_results.html", {
-        "form": form, "page": _paginate(request, moves), "product": product,
+    return list_page(request, "web/stock/moves.html", "web/stock/_moves_results.html", {
+        "form": form, "page": paginate(request, moves), "product": product,
         "hidden": [("product", product.pk)] if product else []})
 
 
@@ -190,14 +171,14 @@ def _counts() -> QuerySet[StockCount]:
 def stock_counts(request: HttpRequest) -> HttpResponse:
     require(request, VIEW_COUNTS)
     form = forms.StockCountFilterForm(request.GET)
-    f = forms.filter_values(form)
+    f = filter_values(form)
     counts = _counts()
     if "warehouse" in f:
         counts = counts.filter(warehouse=f["warehouse"])
     if "status" in f:
         counts = counts.filter(status=f["status"])
-    return _list_page(request, "web/stock/counts.html", "web/stock/_counts_results.html", {
-        "form": form, "page": _paginate(request, counts), "can_add": request.user.has_perm(ADD_COUNTS)})
+    return list_page(request, "web/stock/counts.html", "web/stock/_counts_results.html", {
+        "form": form, "page": paginate(request, counts), "can_add": request.user.has_perm(ADD_COUNTS)})
 
 
 def _count_selection(data: dict[str, Any]) -> list[inventory_services.CountLineRequest] | None:
@@ -300,7 +281,7 @@ def stock_count_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
 def stock_value(request: HttpRequest) -> HttpResponse:
     require(request, VIEW_VALUE)
     form = forms.StockValueFilterForm(request.GET)
-    f = forms.filter_values(form)
+    f = filter_values(form)
     report = inventory_selectors.stock_value(warehouse_id=f["warehouse"].pk if "warehouse" in f else None,
                                              category_id=f["category"].pk if "category" in f else None)
     return render(request, "web/stock/value.html", {"form": form, "report": report})

@@ -232,7 +232,7 @@ def test_stock_check_shows_all_clear_or_the_drifts(login, make_user, stock):
 
 
 # Permissions ------------------------------------------------------------------------------------------
-PAGES = {
+PAGES: dict[str, tuple[str, list[int]]] = {
     "levels": ("web:stock-levels", []), "moves": ("web:stock-moves", []), "adjust": ("web:stock-adjust", []),
     "transfer": ("web:stock-transfer", []), "counts": ("web:stock-counts", []),
     "count-create": ("web:stock-count-create", []), "value": ("web:stock-value", []),
