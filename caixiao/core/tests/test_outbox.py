@@ -50,6 +50,13 @@ def slow_handler(event):
     _effect(event, "handled")
 
 
+@pytest.fixture(autouse=True)
+def only_this_modules_handlers(monkeypatch):
+    """Count this module's handlers only: consumers of every event (``"*"``, such as the webhook
+    fan-out of caixiao.notifications) are not what these tests are about."""
+    monkeypatch.setattr(events, "HANDLERS", {k: h for k, h in events.HANDLERS.items() if k.startswith("test.")})
+
+
 def handled(event) -> int:
     return AuditEntry.objects.filter(object_id=str(event.pk), verb="handled").count()
 

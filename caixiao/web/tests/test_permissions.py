@@ -86,7 +86,8 @@ def test_administrator_sees_every_section(admin_client):
                                                    "user", "department", "position")} <= menu_urls(response)
 
 
-def test_user_without_roles_sees_only_workbench_and_tokens(login, make_user):
+def test_user_without_roles_sees_only_workbench_tokens_and_own_notifications(login, make_user):
     response = login(make_user()).get(reverse("web:workbench"))
-    assert menu_urls(response) == {reverse("web:workbench"), reverse("web:api-tokens")}
+    assert menu_urls(response) == {reverse("web:workbench"), reverse("web:api-tokens"), reverse("web:todos"),
+                                   reverse("web:notifications"), reverse("web:notification-preferences")}
     assert [s["url"] for s in response.context["shortcuts"]] == [reverse("web:api-tokens")]
