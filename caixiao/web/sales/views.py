@@ -369,7 +369,7 @@ def notice_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             if form.is_valid():
                 sales_services.cancel_delivery_notice(notice_id=notice.pk, actor=request.user, **form.cleaned_data)
     except DomainError as err:
-        if form is None:
+        if form is None or not err.fields:  # e.g. a step out of order: say so on the notice's page
             messages.error(request, _error_text(err))
             return redirect("web:delivery-notice", pk=notice.pk)
         if isinstance(form, forms.CheckForm):

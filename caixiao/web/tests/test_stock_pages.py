@@ -81,14 +81,14 @@ def test_stock_levels_query_ceiling(admin_client, stock, admin_user, django_asse
                                         quantity=Decimal(i + 1), reason="期初", actor=admin_user)
     admin_client.get(reverse("web:stock-levels"))
     # session, user, permissions (2), filter choices (2), count, page, page balances, backlog provider, menu
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = admin_client.get(reverse("web:stock-levels"))
     assert len(response.context["rows"]) == 31
 
 
 def test_product_stock_page(admin_client, stock, django_assert_max_num_queries):
     url = reverse("web:stock-product", args=[stock["product"].pk])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = admin_client.get(url)
     assert response.status_code == 200
     bins = [(b.location.code if b.location else None, b.on_hand) for b in response.context["bins"]]
@@ -100,7 +100,7 @@ def test_product_stock_page(admin_client, stock, django_assert_max_num_queries):
 # Moves ------------------------------------------------------------------------------------------------
 def test_move_history_filters(admin_client, stock, django_assert_max_num_queries):
     url = reverse("web:stock-moves")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         response = admin_client.get(url)
     assert response.context["page"].paginator.count == 3
     assert admin_client.get(url, {"state": "pending_qc"}).context["page"].paginator.count == 1
