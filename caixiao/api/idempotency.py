@@ -17,7 +17,7 @@ the OpenAPI schema) and gives it these semantics, per user and key:
 The response is stored right after the action's own transaction commits. If the process dies in
 between, a retry after ``CLAIM_TIMEOUT`` runs the action again: a transition then answers
 ``invalid_transition`` (it already happened), a create would create a second document. That window
-is the price of letting each service own its transaction (docs/decisions.md D12)."""
+is the price of letting each service own its transaction (docs/decisions.md D13)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ def _for_update(queryset: QuerySet) -> QuerySet:
 
 def get_order_for_update(*, order_id: int) -> SalesOrder:
     """``SalesOrder.DoesNotExist`` when there is no such order."""
-    return _for_update(SalesOrder.objects.select_related("customer", "warehouse")).get(pk=order_id)
+    return _for_update(SalesOrder.objects.all()).get(pk=order_id)
 
 
 def lock_orders(order_ids: Iterable[int]) -> dict[int, SalesOrder]:
@@ -31,4 +31,4 @@ def lock_orders(order_ids: Iterable[int]) -> dict[int, SalesOrder]:
 
 
 def get_notice_for_update(*, notice_id: int) -> DeliveryNotice:
-    return _for_update(DeliveryNotice.objects.select_related("order", "warehouse")).get(pk=notice_id)
+    return _for_update(DeliveryNotice.objects.all()).get(pk=notice_id)

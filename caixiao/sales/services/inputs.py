@@ -122,10 +122,12 @@ class OrderChecker(LineChecker):
 
     # The header ----------------------------------------------------------------------------------------
     def customer(self, customer_id: object, *, actor: Any) -> Customer | None:
-        customers: QuerySet[Customer] = Customer.objects.all()
-        if getattr(actor, "pk", None):
-            customers = partner_selectors.list_customers(for_user=actor)  # a rep orders for their customers
-        customer = customers.filter(pk=int(customer_id)).first() if _is_id(customer_id) else None  # type: ignore[call-overload]
+        """A customer the actor may see (a rep orders for their own customers, X2); the system sees all."""
+        customer = Customer.objects.filter(pk=int(customer_id)).first() if _is_id(customer_id) else None  # type: ignore[call-overload]
+        mine = customer is not None and customer.account_manager_id == getattr(actor, "pk", None)
+        if customer is not None and getattr(actor, "pk", None) and not mine:
+            visible: QuerySet[Customer] = partner_selectors.list_customers(for_user=actor)
+            customer = customer if visible.filter(pk=customer.pk).exists() else None
         if customer is None:
             self.add(None, "customer_id", _("Unknown %(target)s: %(value)s") % {
                 "target": Customer._meta.verbose_name, "value": customer_id})

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from caixiao.catalog.models import Product
 from caixiao.core import audit, numbering, outbox, transitions
 from caixiao.core.errors import NotFound, ValidationFailed
 from caixiao.core.money import quantize_qty
@@ -221,7 +222,7 @@ def confirm_order(*, order_id: int, actor: Any) -> SalesOrder:
 def _confirm(*, order_id: int, actor: Any) -> SalesOrder | _Blocked:
     order = get_order_for_update(order_id)
     transitions.ensure(order, to=SalesOrderStatus.CONFIRMED, table=SALES_ORDER_TRANSITIONS)
-    lines = list(order.lines.select_related("product").order_by("position", "id"))
+    lines = list(order.lines.order_by("position", "id"))
     if not lines:
         raise EmptyOrder()
     requests = [inventory_services.ReserveRequest(product_id=line.product_id, warehouse_id=order.warehouse_id,
@@ -238,9 +239,7 @@ def _confirm(*, order_id: int, actor: Any) -> SalesOrder | _Blocked:
     backordered = {line.pk: result.shortage for line, result in zip(lines, results, strict=True)}
     demand_events = demand.sync_demands(order=order, lines=lines, shortages=backordered)
 
-    for line in lines:
-        price_line(line, order.currency)  # the frozen figures are the ones the lines show
-    SalesOrderLine.objects.bulk_update(lines, ["total_net", "total_tax", "total_gross"])
+    # Lines are priced whenever a draft is saved; the order's totals are their sums, frozen from here on.
     order.total_net, order.total_tax, order.total_gross = order_totals(lines)
     order.confirmed_at = timezone.now()
     transitions.apply(order, to=SalesOrderStatus.CONFIRMED, table=SALES_ORDER_TRANSITIONS, actor=actor,
@@ -261,8 +260,9 @@ def _record_blocked(order: SalesOrder, lines: list[SalesOrderLine], actor: Any) 
     now, lines of one product sharing it in line order) as purchase demand and note it on the order."""
     availability = selectors.line_availability(warehouse_id=order.warehouse_id,
                                                lines=[(line.product_id, line.quantity) for line in lines])
+    codes = dict(Product.objects.filter(pk__in={line.product_id for line in lines}).values_list("pk", "code"))
     shortages = [LineShortage(line_id=line.pk, position=line.position, product_id=line.product_id,
-                              product_code=line.product.code, requested=line.quantity, available=atp.available,
+                              product_code=codes[line.product_id], requested=line.quantity, available=atp.available,
                               reservable=atp.reservable, shortage=atp.shortage)
                  for line, atp in zip(lines, availability, strict=True) if atp.shortage > 0]
     demand_events = demand.sync_demands(order=order, lines=lines,
