@@ -4,9 +4,11 @@ against the unit's decimals, bins against the warehouse, stock against what is t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from caixiao.catalog import selectors as catalog_selectors
@@ -30,6 +32,24 @@ def _bin(label: Any = None) -> forms.ModelChoiceField:
                                   queryset=inventory_selectors.list_locations().filter(is_active=True))
 
 
+class BinsFollowWarehouse(BootstrapForm):
+    """A form whose bin fields list the bins of the warehouse chosen next to them: ``bins`` maps each
+    bin field to its warehouse field; choosing a warehouse reloads the bin options (htmx)."""
+
+    bins: dict[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for bin_name, warehouse_name in self.bins.items():
+            field = self.fields[bin_name]
+            chosen = self[warehouse_name].value()
+            if str(chosen).isdigit():
+                field.queryset = field.queryset.filter(warehouse_id=chosen)  # type: ignore[attr-defined]
+            self.fields[warehouse_name].widget.attrs.update({
+                "hx-get": reverse_lazy("web:stock-bins"), "hx-target": f"#id_{bin_name}", "hx-swap": "innerHTML",
+                "hx-vals": json.dumps({"empty": "" if isinstance(field, forms.ModelMultipleChoiceField) else "1"})})
+
+
 def _quantity(help_text: Any = "") -> forms.DecimalField:
     return forms.DecimalField(label=_("quantity"), max_digits=QTY_MAX_DIGITS, decimal_places=QTY_DECIMAL_PLACES,
                               help_text=help_text)
@@ -39,7 +59,8 @@ def _reason(required: bool) -> forms.CharField:
     return forms.CharField(label=_("reason"), max_length=200, required=required)
 
 
-class AdjustmentForm(BootstrapForm):
+class AdjustmentForm(BinsFollowWarehouse):
+    bins = {"location": "warehouse"}
     product = _products()
     warehouse = _warehouse()
     location = _bin()
@@ -55,7 +76,8 @@ class AdjustmentForm(BootstrapForm):
                 "quantity": data["quantity"], "reason": data["reason"]}
 
 
-class TransferForm(BootstrapForm):
+class TransferForm(BinsFollowWarehouse):
+    bins = {"from_location": "from_warehouse", "to_location": "to_warehouse"}
     product = _products()
     quantity = _quantity(help_text=_("Only stock that is not allocated to orders can move."))
     from_warehouse = _warehouse(_("from warehouse"))
@@ -75,14 +97,15 @@ class TransferForm(BootstrapForm):
                 "from_location_id": pk("from_location"), "to_location_id": pk("to_location")}
 
 
-class StockCountForm(BootstrapForm):
+class StockCountForm(BinsFollowWarehouse):
+    bins = {"locations": "warehouse"}
     warehouse = _warehouse()
     category = forms.ModelChoiceField(label=_("category"), required=False, empty_label=_("All categories"),
                                       queryset=catalog_selectors.list_categories().filter(is_active=True))
     locations = forms.ModelMultipleChoiceField(
         label=_("bin locations"), required=False, queryset=inventory_selectors.list_locations().filter(is_active=True),
-        help_text=_("Leave empty to count every bin holding stock."))
-    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea)
+        help_text=_("Leave empty to count every bin holding stock; hold Ctrl (⌘) to choose several."))
+    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CountedForm(BootstrapForm):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("stock/counts/<int:pk>/counted/", views.record_counted, name="stock-count-counted"),
     path("stock/counts/<int:pk>/<slug:action>/", views.stock_count_action, name="stock-count-action"),
     path("stock/value/", views.stock_value, name="stock-value"),
+    path("stock/bins/", views.bin_options, name="stock-bins"),
     path("stock/check/", views.stock_check, name="stock-check"),
 ]

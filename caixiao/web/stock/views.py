@@ -90,6 +90,16 @@ def stock_moves(request: HttpRequest) -> HttpResponse:
         "hidden": [("product", product.pk)] if product else []})
 
 
+@login_required
+def bin_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of the bins of the warehouse chosen in a form (the one numeric parameter)."""
+    require(request, "inventory.view_location")
+    warehouse_id = next((v for k in request.GET if k != "empty" and (v := request.GET.get(k, "")).isdigit()), None)
+    bins = (inventory_selectors.list_locations().filter(warehouse_id=warehouse_id, is_active=True)
+            if warehouse_id else inventory_selectors.list_locations().none())
+    return render(request, "web/stock/_bin_options.html", {"bins": bins, "empty": request.GET.get("empty") == "1"})
+
+
 # Adjustments and transfers ----------------------------------------------------------------------------
 def _initial(request: HttpRequest, *names: str) -> dict[str, str]:
     return {name: value for name in names if (value := request.GET.get(name, "")).isdigit()}

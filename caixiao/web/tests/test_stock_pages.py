@@ -274,3 +274,16 @@ def test_a_sales_rep_cannot_post_an_adjustment(login, make_user, stock):
 def test_anonymous_visitors_go_to_the_login_page(client, db):
     response = client.get(reverse("web:stock-levels"))
     assert response.status_code == 302 and response.url.startswith(reverse("web:login"))
+
+
+def test_bin_choices_follow_the_warehouse(login, make_user, stock, admin_user):
+    other = inventory_services.create_warehouse(data={"code": "WH2", "name": "北京仓"}, actor=admin_user)
+    Location.objects.create(warehouse=other, code="Z-01")
+    client = login(make_user("warehouse_clerk"))
+    options = client.get(reverse("web:stock-bins"), {"from_warehouse": stock["warehouse"].pk, "empty": "1"})
+    html = options.content.decode()
+    assert "WH1/A-01" in html and "Z-01" not in html and 'value=""' in html
+    assert "<option" not in client.get(reverse("web:stock-bins"), {"warehouse": "", "empty": ""}).content.decode()
+    form = client.get(reverse("web:stock-adjust"), {"warehouse": other.pk}).context["form"]
+    assert [str(b) for b in form.fields["location"].queryset] == ["WH2/Z-01"]
+    assert form.fields["warehouse"].widget.attrs["hx-target"] == "#id_location"
