@@ -14,8 +14,12 @@ D = Decimal
 
 
 @pytest.fixture
-def backlog_provider():
-    """Stands in for sales: 7 units of backlog for every product asked about, in warehouse 1..n."""
+def backlog_provider(monkeypatch):
+    """Stands in for sales (whose real provider is set aside for the test): 7 units of backlog for
+    every product asked about, in warehouse 1..n."""
+    from caixiao.inventory import quantities
+
+    monkeypatch.setattr(quantities, "_providers", {})
     calls = []
 
     def backlog(*, product_ids, warehouse_ids):
