@@ -117,7 +117,8 @@ def test_order_to_ship(page, live_server, shop):
 def test_clerk_adjusts_stock(page, live_server, shop):
     log_in(page, "clerk_wang")
     page.goto(f"/stock/adjustments/new/?product={shop['product'].pk}")
-    page.select_option("#id_warehouse", label="SH 上海仓")
+    with page.expect_response("**/stock/bins/**"):  # the bin choices follow the warehouse
+        page.select_option("#id_warehouse", label="SH 上海仓")
     page.select_option("#id_location", label="SH/A-01")
     page.fill("#id_quantity", "-11")
     page.fill("#id_reason", "破损")

@@ -39,6 +39,7 @@ VIEW_COUNTS, ADD_COUNTS, CHANGE_COUNTS = ("inventory.view_stockcount", "inventor
 CHECK_STOCK = (VIEW_STOCK, "inventory.view_reservation")
 VIEW_VALUE = "inventory.view_productcost"
 
+
 # Stock levels -----------------------------------------------------------------------------------------
 @login_required
 def stock_levels(request: HttpRequest) -> HttpResponse:
