@@ -12,12 +12,17 @@ from django.db import models
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from caixiao.accounts.models import Role
 from caixiao.core.codes import code_validator, normalize_code
 from caixiao.core.errors import DomainError
 from caixiao.core.money import MONEY_DECIMAL_PLACES
 from caixiao.partners.models import SupplierPrice
+
+# Django 6.1's placeholder for required choice fields has no zh-Hans entry in Django's own catalog;
+# marking it here puts it in ours, which takes precedence.
+gettext_noop("- Select an option -")
 
 
 class CodeField(forms.CharField):
