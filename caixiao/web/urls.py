@@ -1,9 +1,11 @@
 from django.urls import path
 
 from caixiao.web import views
+from caixiao.web.approvals import urls as approval_urls
 from caixiao.web.crud import urls as resource_urls
 from caixiao.web.notifications import urls as notification_urls
 from caixiao.web.resources import RESOURCES
+from caixiao.web.rules import urls as rule_urls
 from caixiao.web.sales import urls as sales_urls
 from caixiao.web.stock import urls as stock_urls
 
@@ -18,6 +20,8 @@ urlpatterns = [
     *notification_urls.urlpatterns,
     *stock_urls.urlpatterns,
     *sales_urls.urlpatterns,
+    *approval_urls.urlpatterns,
+    *rule_urls.urlpatterns,
 ]
 for resource in RESOURCES:
     urlpatterns += resource_urls(resource)

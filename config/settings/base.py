@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "caixiao.catalog",
     "caixiao.partners",
     "caixiao.inventory",
+    "caixiao.rules",
+    "caixiao.approvals",
     "caixiao.sales",
     "caixiao.notifications",
     "caixiao.api",
