@@ -11,7 +11,7 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from caixiao.inventory.quantities import register_quantity_provider
-        from caixiao.sales import selectors
+        from caixiao.sales import approval, selectors
         from caixiao.sales.enums import ShortagePolicy
 
         if settings.SALES_SHORTAGE_POLICY not in ShortagePolicy.values:
@@ -19,3 +19,5 @@ class SalesConfig(AppConfig):
                                        f"not {settings.SALES_SHORTAGE_POLICY!r}")
         # Stock levels show the backlog (SPEC "Quantities"); inventory never imports sales.
         register_quantity_provider("backlog", selectors.backlog)
+        # Orders over the credit limit or with a big discount go through approval (S2).
+        approval.register()

@@ -2,7 +2,8 @@
 
 Each table maps a status to the statuses it may go to; ``core.transitions`` raises
 ``InvalidTransition`` for anything else. The approvals issue adds ``pending_approval`` between draft
-and confirmed: one member here, one entry in the table, and the services it names."""
+and confirmed (S2): ``confirm_order`` sends an order that needs approval there; the final approval
+confirms it, a rejection, a return for changes, a withdrawal or an edit puts it back to draft."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SalesOrderStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
     CONFIRMED = "confirmed", _("Confirmed")
     PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
     SHIPPED = "shipped", _("Shipped")
@@ -18,7 +20,10 @@ class SalesOrderStatus(models.TextChoices):
 
 
 SALES_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    SalesOrderStatus.DRAFT: frozenset({SalesOrderStatus.CONFIRMED, SalesOrderStatus.CANCELLED}),
+    SalesOrderStatus.DRAFT: frozenset({SalesOrderStatus.PENDING_APPROVAL, SalesOrderStatus.CONFIRMED,
+                                       SalesOrderStatus.CANCELLED}),
+    SalesOrderStatus.PENDING_APPROVAL: frozenset({SalesOrderStatus.CONFIRMED, SalesOrderStatus.DRAFT,
+                                                  SalesOrderStatus.CANCELLED}),
     SalesOrderStatus.CONFIRMED: frozenset({SalesOrderStatus.PARTIALLY_SHIPPED, SalesOrderStatus.SHIPPED,
                                            SalesOrderStatus.CANCELLED}),
     SalesOrderStatus.PARTIALLY_SHIPPED: frozenset({SalesOrderStatus.SHIPPED, SalesOrderStatus.CANCELLED}),
@@ -29,8 +34,8 @@ SALES_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Orders whose lines may still ship: they hold reservations, count in the backlog and take delivery notices.
 OPEN_ORDER_STATUSES = frozenset({SalesOrderStatus.CONFIRMED, SalesOrderStatus.PARTIALLY_SHIPPED})
-# Orders whose lines can still be edited.
-EDITABLE_ORDER_STATUSES = frozenset({SalesOrderStatus.DRAFT})
+# Orders whose lines can still be edited; editing an order pending approval withdraws it to draft.
+EDITABLE_ORDER_STATUSES = frozenset({SalesOrderStatus.DRAFT, SalesOrderStatus.PENDING_APPROVAL})
 
 
 class ShortagePolicy(models.TextChoices):

@@ -20,6 +20,7 @@ from caixiao.inventory.errors import InventoryErrorCode, format_quantity
 class SalesErrorCode(StrEnum):
     INSUFFICIENT_STOCK = InventoryErrorCode.INSUFFICIENT_STOCK  # confirming with the "block" policy
     NOT_EDITABLE = "not_editable"
+    AWAITING_APPROVAL = "awaiting_approval"
     EMPTY_ORDER = "empty_order"
     OPEN_DELIVERY_NOTICES = "open_delivery_notices"
     ORDER_NOT_OPEN = "order_not_open"
@@ -73,6 +74,16 @@ class NotEditable(Conflict):
     def __init__(self, *, number: str, status_label: str) -> None:
         super().__init__(_("%(document)s is %(status)s and can no longer be changed.") % {
             "document": number, "status": status_label})
+
+
+class AwaitingApproval(Conflict):
+    """Confirming an order that waits for approval: the final approval confirms it."""
+
+    code = SalesErrorCode.AWAITING_APPROVAL
+
+    def __init__(self, *, number: str) -> None:
+        super().__init__(_("%(order)s is waiting for approval; the final approval confirms it.") % {
+            "order": number})
 
 
 class EmptyOrder(ValidationFailed):

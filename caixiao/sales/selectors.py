@@ -26,7 +26,7 @@ from caixiao.accounts import selectors as account_selectors
 from caixiao.catalog import selectors as catalog_selectors
 from caixiao.catalog.models import Product
 from caixiao.core.fields import QtyField
-from caixiao.core.money import QTY_DECIMAL_PLACES, quantize_qty
+from caixiao.core.money import QTY_DECIMAL_PLACES, quantize_money, quantize_qty
 from caixiao.inventory import selectors as inventory_selectors
 from caixiao.inventory.enums import ReservationStatus
 from caixiao.inventory.models import Reservation
@@ -182,7 +182,7 @@ def order_line_statuses(order: SalesOrder) -> list[LineStatus]:
     noticed = noticed_by_line(ids)
     atp = line_availability(warehouse_id=order.warehouse_id,
                             lines=[(line.product_id, line.quantity) for line in lines])
-    draft = order.status == SalesOrderStatus.DRAFT
+    draft = order.status in (SalesOrderStatus.DRAFT, SalesOrderStatus.PENDING_APPROVAL)  # nothing reserved yet
     result = []
     for line, availability in zip(lines, atp, strict=True):
         held = reserved.get(line.pk, ZERO)
@@ -203,6 +203,50 @@ def backordered_lines(*, product_id: int, warehouse_id: int) -> list[tuple[Sales
     reserved = reserved_by_line([line.pk for line in lines])
     waiting = [(line, line.quantity_open - reserved.get(line.pk, ZERO)) for line in lines]
     return [(line, quantity) for line, quantity in waiting if quantity > 0]
+
+
+# Credit (S2) -------------------------------------------------------------------------------------------
+def open_order_value(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
+    """What the customer's confirmed and partially shipped orders are worth that has not shipped (nor
+    been cancelled) yet: each line's gross amount pro rata of its open quantity, one query."""
+    lines = SalesOrderLine.objects.filter(order__customer_id=customer_id, order__status__in=OPEN_ORDER_STATUSES)
+    if exclude_order_id is not None:
+        lines = lines.exclude(order_id=exclude_order_id)
+    rows = lines.values_list("total_gross", "quantity", "quantity_shipped", "quantity_cancelled")
+    total = ZERO
+    for gross, quantity, shipped, cancelled in rows:
+        if quantity:
+            total += Decimal(gross) * (Decimal(quantity) - Decimal(shipped) - Decimal(cancelled)) / Decimal(quantity)
+    return quantize_money(total, "CNY")
+
+
+@dataclass(frozen=True)
+class CreditExposure:
+    """The customer's credit limit against what is open (S2): ``exposure`` = open orders + this one."""
+
+    credit_limit: Decimal
+    open_orders: Decimal
+    this_order: Decimal
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.open_orders + self.this_order
+
+    @property
+    def over_limit(self) -> bool:
+        """No limit (0) means no credit check."""
+        return self.credit_limit > 0 and self.exposure > self.credit_limit
+
+    @property
+    def headroom(self) -> Decimal:
+        return self.credit_limit - self.exposure
+
+
+def credit_exposure(order: SalesOrder) -> CreditExposure:
+    """The exposure an order adds to its customer's open orders (the order itself counted once)."""
+    return CreditExposure(credit_limit=order.customer.credit_limit,
+                          open_orders=open_order_value(customer_id=order.customer_id, exclude_order_id=order.pk),
+                          this_order=order.total_gross)
 
 
 # Backlog: the derived quantity registered with the ledger (SPEC "Quantities") -----------------------------

@@ -117,6 +117,8 @@ DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", default="0.13"))
 # What confirming a sales order does when stock is short (SPEC O2): "backorder" reserves what exists and
 # backorders the rest, "block" refuses the order; each order may choose otherwise (docs/sales.md).
 SALES_SHORTAGE_POLICY = env("SALES_SHORTAGE_POLICY", default="backorder")
+# A sales order whose largest line discount exceeds this fraction needs approval (S2; docs/sales.md).
+SALES_DISCOUNT_APPROVAL_THRESHOLD = Decimal(env("SALES_DISCOUNT_APPROVAL_THRESHOLD", default="0.15"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

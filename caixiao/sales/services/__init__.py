@@ -23,8 +23,10 @@ from caixiao.sales.services.orders import (
     allocate_backorders,
     cancel_order,
     close_order,
+    confirm_approved_order,
     confirm_order,
     create_order,
+    return_order_to_draft,
     update_order,
 )
 
@@ -38,6 +40,7 @@ __all__ = [
     "cancel_order",
     "check_delivery",
     "close_order",
+    "confirm_approved_order",
     "confirm_order",
     "consume_purchase_demand",
     "create_delivery_notice",
@@ -45,6 +48,7 @@ __all__ = [
     "line_totals",
     "pack_delivery",
     "plan_picks",
+    "return_order_to_draft",
     "ship_delivery",
     "start_picking",
     "update_order",

@@ -2,7 +2,9 @@
 validate → lock the order → change → ledger → audit → outbox.
 
 ``draft → confirmed → partially_shipped → shipped → closed``, and ``cancelled`` from draft, confirmed
-or partially shipped (the unshipped rest); ``enums.SALES_ORDER_TRANSITIONS``. Confirming reserves
+or partially shipped (the unshipped rest); ``enums.SALES_ORDER_TRANSITIONS``. An order the approval
+flow of ``sales.order`` asks about (over the credit limit, a big discount; ``sales.approval``) goes
+``draft → pending_approval`` and is confirmed by the final approval, or goes back to draft. Confirming reserves
 every line with the ledger's conditional UPDATE in one transaction; what stock cannot cover follows
 the order's shortage policy and is recorded as purchase demand either way."""
 
@@ -26,6 +28,7 @@ from caixiao.inventory import services as inventory_services
 from caixiao.inventory.errors import InsufficientStock
 from caixiao.inventory.references import Ref
 from caixiao.sales import events, locks, selectors
+from caixiao.sales.approval import DOCUMENT_TYPE
 from caixiao.sales.enums import (
     EDITABLE_ORDER_STATUSES,
     OPEN_NOTICE_STATUSES,
@@ -35,6 +38,7 @@ from caixiao.sales.enums import (
     ShortagePolicy,
 )
 from caixiao.sales.errors import (
+    AwaitingApproval,
     EmptyOrder,
     LineShortage,
     NotEditable,
@@ -96,8 +100,9 @@ def create_order(*, customer_id: int, warehouse_id: int, lines: Sequence[OrderLi
     checker.totals(new_lines, values["currency"] or "CNY")
     checker.raise_if_any()
     assert customer is not None and warehouse is not None
-    if owner is None:
-        owner = customer.account_manager or (actor if getattr(actor, "pk", None) else None)
+    if owner is None:  # the customer's account manager is most often the actor: no need to load them
+        mine = customer.account_manager_id is not None and customer.account_manager_id == getattr(actor, "pk", None)
+        owner = actor if mine else customer.account_manager or (actor if getattr(actor, "pk", None) else None)
 
     order = SalesOrder(number=numbering.next_number(NUMBER_PREFIX), customer=customer, warehouse=warehouse,
                        owner=owner, created_by=actor if getattr(actor, "pk", None) else None, **values)
@@ -123,6 +128,8 @@ def update_order(*, order_id: int, data: Mapping[str, Any] | None = None,
     order = get_order_for_update(order_id)
     if order.status not in EDITABLE_ORDER_STATUSES:
         raise NotEditable(number=order.number, status_label=order.get_status_display())
+    if order.status == SalesOrderStatus.PENDING_APPROVAL:
+        _withdraw_from_approval(order, actor=actor, reason=_("The order was edited while pending approval."))
     checker = OrderChecker()
     unknown = sorted(set(data) - set(HEADER_FIELDS))
     for name in unknown:
@@ -195,6 +202,57 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# Approval (S2) --------------------------------------------------------------------------------------------
+def _withdraw_from_approval(order: SalesOrder, *, actor: Any, reason: str) -> None:
+    """An order pending approval is edited or cancelled: its approval is cancelled (open tasks close)
+    and it is a draft again, to be confirmed (and approved) anew."""
+    from caixiao.approvals import services as approval_services
+
+    approval_services.invalidate(doc_type=DOCUMENT_TYPE, obj=order, actor=actor, reason=reason)
+    order.refresh_from_db(fields=["status"])
+    if order.status == SalesOrderStatus.PENDING_APPROVAL:
+        transitions.apply(order, to=SalesOrderStatus.DRAFT, table=SALES_ORDER_TRANSITIONS, actor=actor,
+                          comment=reason)
+
+
+def _submit_for_approval(order: SalesOrder, *, actor: Any) -> bool:
+    """Start the order's approval if a step of its flow applies; True if it now waits for approval."""
+    from caixiao.approvals import services as approval_services
+
+    instance = approval_services.submit(doc_type=DOCUMENT_TYPE, obj=order, actor=actor)
+    if instance is None:
+        return False
+    order.total_net, order.total_tax, order.total_gross = order_totals(list(order.lines.all()))
+    transitions.apply(order, to=SalesOrderStatus.PENDING_APPROVAL, table=SALES_ORDER_TRANSITIONS, actor=actor,
+                      update_fields=["total_net", "total_tax", "total_gross"],
+                      changes={"approval_instance": instance.pk})
+    return True
+
+
+@transaction.atomic
+def confirm_approved_order(*, order_id: int, actor: Any) -> SalesOrder:
+    """The final approval of an order pending approval (called by the approvals engine in its
+    transaction): confirm it as ``confirm_order`` would, reserving stock under its shortage policy.
+    With the "block" policy and stock short, ``OrderStockShortage`` undoes the approval too."""
+    order = get_order_for_update(order_id)
+    if order.status != SalesOrderStatus.PENDING_APPROVAL:
+        transitions.ensure(order, to=SalesOrderStatus.PENDING_APPROVAL, table=SALES_ORDER_TRANSITIONS)
+    outcome = _confirm(order_id=order_id, actor=actor, approved=True)
+    if isinstance(outcome, _Blocked):
+        raise OrderStockShortage(order_number=outcome.order.number, shortages=outcome.shortages)
+    return outcome
+
+
+@transaction.atomic
+def return_order_to_draft(*, order_id: int, actor: Any, comment: str = "") -> SalesOrder:
+    """An order pending approval was rejected, returned for changes or withdrawn: a draft again, the
+    approver's comment in its audit trail."""
+    order = get_order_for_update(order_id)
+    transitions.apply(order, to=SalesOrderStatus.DRAFT, table=SALES_ORDER_TRANSITIONS, actor=actor,
+                      comment=comment[:1000] if isinstance(comment, str) else "")
+    return order
+
+
 # Confirming -----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Blocked:
@@ -205,7 +263,9 @@ class _Blocked:
 @retry_on_conflict
 def confirm_order(*, order_id: int, actor: Any) -> SalesOrder:
     """Confirm a draft: reserve every line in one transaction, freeze the totals, record purchase demand
-    for what stock does not cover.
+    for what stock does not cover. If the approval flow of sales orders applies (over the customer's
+    credit limit, a discount over the threshold), the order goes to ``pending_approval`` instead,
+    nothing reserved, and the final approval confirms it (``confirm_approved_order``).
 
     Policy ``backorder``: each line takes what is available and the rest is backordered (reserved later
     by ``allocate_backorders``). Policy ``block``: all lines in full or ``OrderStockShortage``
@@ -219,22 +279,28 @@ def confirm_order(*, order_id: int, actor: Any) -> SalesOrder:
 
 
 @transaction.atomic
-def _confirm(*, order_id: int, actor: Any) -> SalesOrder | _Blocked:
+def _confirm(*, order_id: int, actor: Any, approved: bool = False) -> SalesOrder | _Blocked:
     order = get_order_for_update(order_id)
+    if order.status == SalesOrderStatus.PENDING_APPROVAL and not approved:
+        raise AwaitingApproval(number=order.number)
     transitions.ensure(order, to=SalesOrderStatus.CONFIRMED, table=SALES_ORDER_TRANSITIONS)
     lines = list(order.lines.order_by("position", "id"))
     if not lines:
         raise EmptyOrder()
+    if not approved and _submit_for_approval(order, actor=actor):
+        return order
     requests = [inventory_services.ReserveRequest(product_id=line.product_id, warehouse_id=order.warehouse_id,
                                                   quantity=line.quantity, reference=line_ref(order, line))
                 for line in lines]
     if order.shortage_policy == ShortagePolicy.BLOCK:
         try:
-            results = inventory_services.reserve_stock(requests=requests, allow_partial=False, actor=actor)
+            results = inventory_services.reserve_stock(requests=requests, allow_partial=False, actor=actor,
+                                                       checked=True)
         except InsufficientStock:
             return _record_blocked(order, lines, actor)
-    else:
-        results = inventory_services.reserve_stock(requests=requests, allow_partial=True, actor=actor)
+    else:  # the lines were checked on entry: reserve_stock need not load their products again
+        results = inventory_services.reserve_stock(requests=requests, allow_partial=True, actor=actor,
+                                                   checked=True)
     reserved = {line.pk: result.reserved for line, result in zip(lines, results, strict=True)}
     backordered = {line.pk: result.shortage for line, result in zip(lines, results, strict=True)}
     demand_events = demand.sync_demands(order=order, lines=lines, shortages=backordered)
@@ -285,6 +351,8 @@ def cancel_order(*, order_id: int, actor: Any, reason: str = "") -> SalesOrder:
         raise ValidationFailed(fields={"reason": [_("Use at most %(n)s characters.") % {"n": REASON_MAX_LENGTH}]})
     order = get_order_for_update(order_id)
     transitions.ensure(order, to=SalesOrderStatus.CANCELLED, table=SALES_ORDER_TRANSITIONS)
+    if order.status == SalesOrderStatus.PENDING_APPROVAL:
+        _withdraw_from_approval(order, actor=actor, reason=reason or _("The order was cancelled."))
     open_notices = list(order.delivery_notices.filter(status__in=OPEN_NOTICE_STATUSES).order_by("pk")
                         .values_list("number", flat=True))
     if open_notices:

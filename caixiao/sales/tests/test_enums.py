@@ -22,7 +22,11 @@ def test_every_status_has_an_entry_in_its_transition_table():
 
 
 def test_the_order_life_cycle_follows_the_issue():
-    assert SALES_ORDER_TRANSITIONS[SalesOrderStatus.DRAFT] == {SalesOrderStatus.CONFIRMED, SalesOrderStatus.CANCELLED}
+    assert SALES_ORDER_TRANSITIONS[SalesOrderStatus.DRAFT] == {SalesOrderStatus.PENDING_APPROVAL,
+                                                               SalesOrderStatus.CONFIRMED, SalesOrderStatus.CANCELLED}
+    # Approval (S2): the final approval confirms; a rejection, a return, a withdrawal or an edit: draft again.
+    assert SALES_ORDER_TRANSITIONS[SalesOrderStatus.PENDING_APPROVAL] == {
+        SalesOrderStatus.CONFIRMED, SalesOrderStatus.DRAFT, SalesOrderStatus.CANCELLED}
     assert SalesOrderStatus.CLOSED in SALES_ORDER_TRANSITIONS[SalesOrderStatus.SHIPPED]
     assert SalesOrderStatus.CANCELLED in SALES_ORDER_TRANSITIONS[SalesOrderStatus.PARTIALLY_SHIPPED]
     assert not SALES_ORDER_TRANSITIONS[SalesOrderStatus.CLOSED]
