@@ -38,6 +38,10 @@ INTEGRATION_ADMIN = [*_crud("notifications", "webhooksubscription"), "notificati
                      "notifications.change_webhookdelivery", "core.view_outboxevent", "core.view_eventdelivery",
                      "core.change_eventdelivery"]
 
+# Rules (X7, P4; docs/rules.md): administrators write and run them; purchasing managers read rules and changes.
+RULES_ADMIN = [*_crud("rules", "rule", "ruleversion", "rulerun", "rulechange")]
+RULES_VIEW = ["rules.view_rule", "rules.view_ruleversion", "rules.view_rulerun", "rules.view_rulechange"]
+
 # code: (label, data scope, permissions)
 ROLES: dict[str, tuple[object, str, list[str]]] = {
     "sales_rep": (_("Sales rep"), "own", VIEW_MASTER + CUSTOMER_EDIT + SALES_ORDER_EDIT + STOCK_VIEW),
@@ -47,7 +51,7 @@ ROLES: dict[str, tuple[object, str, list[str]]] = {
     "buyer": (_("Buyer"), "all", VIEW_MASTER + SUPPLIER_EDIT + ["catalog.change_product", "sales.view_purchasedemand"]
               + STOCK_VIEW),
     "purchasing_manager": (_("Purchasing manager"), "all", VIEW_MASTER + SUPPLIER_EDIT + PRODUCT_EDIT
-                           + ["sales.view_purchasedemand"] + STOCK_VIEW),
+                           + ["sales.view_purchasedemand"] + STOCK_VIEW + RULES_VIEW),
     "warehouse_clerk": (_("Warehouse clerk"), "all", VIEW_MASTER + WAREHOUSE_EDIT + DELIVERY_EDIT + STOCK_WORK),
     "qc_inspector": (_("QC inspector"), "all", VIEW_MASTER + STOCK_VIEW),
     "finance": (_("Finance"), "all", VIEW_MASTER + _crud("partners", "paymentterm")
@@ -64,7 +68,7 @@ ROLES: dict[str, tuple[object, str, list[str]]] = {
                       + ["accounts.add_apitoken", "accounts.view_apitoken", "accounts.delete_apitoken",
                          "core.view_auditentry"]
                       + SALES_ORDER_EDIT + DELIVERY_EDIT + _crud("sales", "deliverynotice", "purchasedemand")
-                      + STOCK_WORK + STOCK_VALUE + INTEGRATION_ADMIN),
+                      + STOCK_WORK + STOCK_VALUE + INTEGRATION_ADMIN + RULES_ADMIN),
     # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
     "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }

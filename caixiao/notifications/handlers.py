@@ -4,17 +4,13 @@ notification, a to-do or a webhook delivery."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 from django.utils.translation import gettext as _
 
-from caixiao.catalog.models import Product
 from caixiao.core.events import handler
 from caixiao.core.models import OutboxEvent
-from caixiao.inventory import selectors as inventory_selectors
 from caixiao.inventory.models import Warehouse
 from caixiao.notifications import kinds, services, webhooks
 from caixiao.notifications.models import TodoStatus
@@ -22,7 +18,6 @@ from caixiao.notifications.models import TodoStatus
 DELIVERY_NOTICE = "sales.deliverynotice"
 SALES_ORDER = "sales.salesorder"
 WAREHOUSE_CLERK = "warehouse_clerk"
-BELOW_SAFETY = "inventory.stock.below_safety"
 
 
 def _order_people(order_id: Any, event: OutboxEvent) -> list[Any]:
@@ -104,55 +99,5 @@ def on_delivery_notice_cancelled(event: OutboxEvent) -> None:
                          actor=event.actor)
 
 
-# Safety-stock alerts ---------------------------------------------------------------------------
-def _touched(payload: dict[str, Any]) -> set[tuple[int, int]]:
-    rows: Iterable[dict[str, Any]] = payload.get("moves") or payload.get("reservations") or []
-    return {(int(r["product_id"]), int(r["warehouse_id"])) for r in rows
-            if r.get("product_id") is not None and r.get("warehouse_id") is not None}
-
-
-@handler("inventory.stock.*", name="notifications.safety_stock")
-def check_safety_stock(event: OutboxEvent) -> None:
-    """Stock below a product's safety stock in a warehouse: a replenish to-do and a message for the
-    product's buyer (else everyone with the buyer role), once while it stays low; the to-do closes
-    when available stock is back at or above safety stock."""
-    touched = _touched(event.payload)
-    if not touched:
-        return
-    products = Product.objects.select_related("buyer").in_bulk({pid for pid, _wid in touched})
-    warehouses = Warehouse.objects.in_bulk({wid for _pid, wid in touched})
-    for product_id, warehouse_id in sorted(touched):
-        product, warehouse = products.get(product_id), warehouses.get(warehouse_id)
-        if product is None or warehouse is None:
-            continue
-        available = inventory_selectors.available_quantity(product_id=product_id, warehouse_id=warehouse_id)
-        scope = f"warehouse:{warehouse_id}"
-        if product.safety_stock <= 0 or available >= product.safety_stock:
-            services.close_todos(kind=kinds.REPLENISH.code, document_type="catalog.product",
-                                 document_id=product_id, scope=scope, status=TodoStatus.DONE)
-            continue
-        _alert(event, product, warehouse, available, scope)
-
-
-def _alert(event: OutboxEvent, product: Product, warehouse: Warehouse, available: Decimal, scope: str) -> None:
-    buyers = [product.buyer] if product.buyer is not None else services.users_with_role("buyer")
-    url = services.document_url("catalog.product", str(product.pk))
-    facts = {"product": str(product), "warehouse": str(warehouse), "available": f"{available.normalize():f}",
-             "safety": f"{product.safety_stock.normalize():f}"}
-    title = lambda: _("%(product)s is below safety stock in %(warehouse)s") % facts  # noqa: E731
-    opened = False
-    for buyer in buyers:
-        _todo, created = services.open_todo(kind=kinds.REPLENISH.code, document_type="catalog.product",
-                                            document_id=product.pk, scope=scope, assignee=buyer, url=url,
-                                            event=event, title=title)
-        opened = opened or created
-    if not buyers:
-        _todo, opened = services.open_todo(kind=kinds.REPLENISH.code, document_type="catalog.product",
-                                           document_id=product.pk, scope=scope, role="buyer", url=url,
-                                           event=event, title=title)
-    if opened:  # alert once per episode of low stock, not on every move while it stays low
-        services.notify(recipients=buyers, verb=BELOW_SAFETY, event=event, title=title,
-                        body=lambda: _("Available %(available)s, safety stock %(safety)s.") % facts,
-                        document_type="catalog.product", document_id=str(product.pk), url=url)
-
-
+# Rule actions (notify, create_todo, replenishment_alert) and the rule-failure alert.
+from caixiao.notifications import rules as _rules  # noqa: E402, F401

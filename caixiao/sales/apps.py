@@ -19,5 +19,7 @@ class SalesConfig(AppConfig):
                                        f"not {settings.SALES_SHORTAGE_POLICY!r}")
         # Stock levels show the backlog (SPEC "Quantities"); inventory never imports sales.
         register_quantity_provider("backlog", selectors.backlog)
+        # The sales_order rule subject's provider and the create_purchase_demand action (docs/rules.md).
+        from caixiao.sales import rule_actions  # noqa: F401
         # Orders over the credit limit or with a big discount go through approval (S2).
         approval.register()

@@ -161,6 +161,9 @@ def test_a_failing_notifications_handler_never_breaks_the_emitting_transaction(
 
 def test_stock_below_safety_stock_alerts_the_buyer_once_and_closes_when_refilled(
         warehouse, product, stock, make_user, rep, customer):
+    from caixiao.rules.services import ensure_builtin_rules
+
+    ensure_builtin_rules()  # the alert is the built-in rule "stock-below-safety-stock" now (docs/rules.md)
     buyer = make_user("buyer")
     product.buyer = buyer
     product.safety_stock = Decimal("5")
