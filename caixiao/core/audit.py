@@ -6,22 +6,24 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
+from caixiao.core import rows
 from caixiao.core.models import AuditEntry
 
 
 def record(*, actor: Any, obj: models.Model, verb: str, from_state: str = "", to_state: str = "",
            changes: dict[str, Any] | None = None, comment: str = "") -> AuditEntry:
-    return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
-        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
-        object_id=str(obj.pk),
-        verb=verb,
-        from_state=str(from_state),
-        to_state=str(to_state),
-        changes=changes or {},
-        comment=comment,
-    )
+    actor = actor if getattr(actor, "pk", None) else None
+    values = {"at": timezone.now(), "actor_id": actor.pk if actor else None,
+              "content_type_id": ContentType.objects.get_for_model(obj, for_concrete_model=True).pk,
+              "object_id": str(obj.pk), "verb": verb, "from_state": str(from_state), "to_state": str(to_state),
+              "changes": changes or {}, "comment": comment}
+    (pk,) = rows.insert_rows(AuditEntry, [values])  # one plain INSERT (rows.py)
+    entry: AuditEntry = rows.saved(AuditEntry, pk, values)
+    if actor is not None:
+        entry.actor = actor
+    return entry
 
 
 def entries_for(obj: models.Model) -> models.QuerySet[AuditEntry]:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from caixiao.core import events
+from caixiao.core import events, rows
 from caixiao.core.models import DeliveryStatus, EventDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -34,18 +34,22 @@ def emit(event_type: str, *, aggregate: models.Model, payload: dict[str, Any], a
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox.emit() must run inside the transaction of the change it announces")
     spec = events.get_event_type(event_type)
-    event = OutboxEvent.objects.create(
-        type=event_type,
-        version=spec.version,
-        aggregate_type=aggregate._meta.label_lower,
-        aggregate_id=str(aggregate.pk),
-        payload=payload,
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
+    now = timezone.now()
+    actor = actor if getattr(actor, "pk", None) else None
+    values = {"type": event_type, "version": spec.version, "aggregate_type": aggregate._meta.label_lower,
+              "aggregate_id": str(aggregate.pk), "payload": payload, "actor_id": actor.pk if actor else None,
+              "created_at": now}
+    # Two plain INSERTs (rows.py): the event, then one delivery per subscribed handler.
+    (event_id,) = rows.insert_rows(OutboxEvent, [values])
+    event: OutboxEvent = rows.saved(OutboxEvent, event_id, values)
+    if actor is not None:
+        event.actor = actor
     handlers = events.handlers_for(event_type)
     if handlers:
-        EventDelivery.objects.bulk_create(EventDelivery(event=event, handler=h.name) for h in handlers)
-        _schedule(event.pk)
+        rows.insert_rows(EventDelivery, [
+            {"event_id": event_id, "handler": h.name, "status": DeliveryStatus.PENDING, "attempts": 0,
+             "next_attempt_at": now, "last_error": ""} for h in handlers], returning=False)
+        _schedule(event_id)
     return event
 
 

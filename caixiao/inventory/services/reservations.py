@@ -19,13 +19,16 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from caixiao.catalog.models import Product
+from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 from caixiao.core.retry import retry_on_conflict
 from caixiao.inventory import events, locks
 from caixiao.inventory.enums import MoveKind, ReservationStatus, StockState
 from caixiao.inventory.errors import InsufficientStock, ReservationExceeded, Shortage
-from caixiao.inventory.models import Reservation, StockBalance, StockMove
+from caixiao.inventory.models import Reservation, StockBalance, StockMove, Warehouse
 from caixiao.inventory.references import Ref, Reference, as_ref
 from caixiao.inventory.services.inputs import LineChecker
 from caixiao.inventory.services.ledger import Move, balance_ids_for, column_plus, write_moves
@@ -57,28 +60,41 @@ class ReserveResult:
 
 
 @retry_on_conflict
-@transaction.atomic
-def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, actor: Any) -> list[ReserveResult]:
+def reserve_stock(*, requests: Sequence[ReserveRequest], allow_partial: bool, actor: Any,
+                  checked: bool = False) -> list[ReserveResult]:
     """Reserve every line in one transaction.
 
     ``allow_partial=False`` (block): all lines are reserved in full, or ``InsufficientStock`` lists
     every short line and nothing is reserved. ``allow_partial=True``: each line takes what is
-    available (down to the unit's decimals) and its result reports the shortage to backorder."""
-    checker = LineChecker().load(product_ids=(r.product_id for r in requests),
-                                 warehouse_ids=(r.warehouse_id for r in requests))
+    available (down to the unit's decimals) and its result reports the shortage to backorder.
+
+    ``checked=True``: the caller vouches that the products, warehouses and quantities were checked
+    when its document was entered (a sales order's lines), so they are not loaded again; a line that
+    falls short loads what its shortage report and partial take need."""
+    checker = LineChecker()
     if not requests:
         checker.add(None, "requests", _("Add at least one line."))
+    if not checked:
+        checker.load(product_ids=(r.product_id for r in requests), warehouse_ids=(r.warehouse_id for r in requests))
     refs: dict[int, Ref] = {}
     for i, r in enumerate(requests):
-        product = checker.product(i, r.product_id)
-        checker.warehouse(i, r.warehouse_id)
-        checker.quantity(i, r.quantity, product=product, sign="positive")
+        if not checked:
+            product = checker.product(i, r.product_id)
+            checker.warehouse(i, r.warehouse_id)
+            checker.quantity(i, r.quantity, product=product, sign="positive")
         if (ref := as_ref(r.reference)) is None:
             checker.add(i, "reference", _("This field is required."))
         else:
             refs[i] = ref
     checker.raise_if_any()
+    # A savepoint only where a failure is expected and must leave the caller's transaction clean
+    # (block: a short line undoes the lines already reserved); a partial reservation never raises.
+    with transaction.atomic(savepoint=not allow_partial):
+        return _reserve_all(requests, refs, checker, allow_partial=allow_partial, actor=actor)
 
+
+def _reserve_all(requests: Sequence[ReserveRequest], refs: dict[int, Ref], checker: LineChecker, *,
+                 allow_partial: bool, actor: Any) -> list[ReserveResult]:
     balance_ids = balance_ids_for({(r.product_id, r.warehouse_id) for r in requests}, create=False)
     in_lock_order = sorted(range(len(requests)), key=lambda i: (balance_ids.get(_pair(requests[i]), 0), i))
     reserved: list[Decimal] = [ZERO] * len(requests)
@@ -115,6 +131,10 @@ def _reserve_line(request: ReserveRequest, balance_id: int | None, checker: Line
     if partial reservations are allowed. Returns what was reserved and the shortage, if any."""
     if balance_id is not None and _reserve(balance_id, request.quantity):
         return request.quantity, None
+    if request.product_id not in checker.products:  # checked by the caller, not loaded yet
+        checker.products.update(Product.objects.select_related("base_unit").in_bulk([request.product_id]))
+    if request.warehouse_id not in checker.warehouses:
+        checker.warehouses.update(Warehouse.objects.in_bulk([request.warehouse_id]))
     product, warehouse = checker.products[request.product_id], checker.warehouses[request.warehouse_id]
     available = ZERO if balance_id is None else locks.get_balance_for_update(balance_id=balance_id).available
     taken = ZERO
@@ -126,9 +146,34 @@ def _reserve_line(request: ReserveRequest, balance_id: int | None, checker: Line
 
 
 def _reserve(balance_id: int, quantity: Decimal) -> bool:
-    """The conditional UPDATE: True when ``quantity`` was free and is now allocated."""
-    rows = StockBalance.objects.filter(pk=balance_id, on_hand__gte=column_plus("allocated", quantity))
-    return rows.update(allocated=column_plus("allocated", quantity), updated_at=Now()) == 1
+    """The conditional UPDATE: True when ``quantity`` was free and is now allocated.
+
+    ``StockBalance.objects.filter(pk=…, on_hand__gte=column_plus("allocated", q)).update(allocated=
+    column_plus("allocated", q), updated_at=…)`` written out once per database (the ORM would build and
+    compile it on every line of every order: most of the cost of reserving; issue 3 item 8)."""
+    connection = transaction.get_connection()
+    sql = _RESERVE_SQL.get(connection.vendor)
+    if sql is None:
+        sql = _RESERVE_SQL.setdefault(connection.vendor, _reserve_sql(connection))
+    delta = connection.ops.adapt_decimalfield_value(quantity, QTY_MAX_DIGITS, QTY_DECIMAL_PLACES)
+    now = _UPDATED_AT.get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [delta, now, balance_id, delta])
+        return cursor.rowcount == 1
+
+
+_RESERVE_SQL: dict[str, str] = {}
+_UPDATED_AT = StockBalance._meta.get_field("updated_at")
+
+
+def _reserve_sql(connection: Any) -> str:
+    quote = connection.ops.quote_name
+    # As the ORM renders column_plus(): SQLite computes decimals as doubles, cast like the ORM casts them.
+    plus = ("CAST(ROUND(CAST(({allocated} + CAST(%s AS REAL)) AS NUMERIC), {places}) AS NUMERIC)"
+            if connection.vendor == "sqlite" else "ROUND(({allocated} + %s), {places})")
+    plus = plus.format(allocated=quote("allocated"), places=QTY_DECIMAL_PLACES)
+    return (f"UPDATE {quote(StockBalance._meta.db_table)} SET {quote('allocated')} = {plus}, "  # noqa: S608
+            f"{quote('updated_at')} = %s WHERE {quote('id')} = %s AND {quote('on_hand')} >= {plus}")
 
 
 # Release ------------------------------------------------------------------------------------------------
