@@ -1,6 +1,6 @@
 """API version and dated changelog: one line per change to the contract."""
 
-API_VERSION = "1.3.0"
+API_VERSION = "1.4.0"
 
 CHANGELOG = [
     ("2026-11-24", "1.0.0", "Master data, organisation, tokens; error shape {code, message, fields}."),
@@ -11,4 +11,7 @@ CHANGELOG = [
     ("2026-11-24", "1.3.0", "Sales: sales orders (ATP, confirm/cancel/close actions, availability preview, backorder "
                             "allocation), purchase demand, delivery notices (start-picking/pack/check/ship/cancel), "
                             "scan; Idempotency-Key on POST actions."),
+    ("2026-11-24", "1.4.0", "Rules: rules with immutable versions (condition as CEL or form rows), enable/disable, "
+                            "dry-runs of saved rules and drafts, subjects and action types, runs, the change log and "
+                            "reverts; invalid_expression errors carry details.line/column."),
 ]

@@ -15,7 +15,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-from caixiao.api.v1 import accounts, catalog, inventory, notifications, partners, sales, stock  # noqa: E402
+from caixiao.api.v1 import accounts, catalog, inventory, notifications, partners, rules, sales, stock  # noqa: E402
 
 api.add_router("", accounts.router)
 api.add_router("", catalog.router)
@@ -24,3 +24,4 @@ api.add_router("", inventory.router)
 api.add_router("", stock.router)
 api.add_router("", notifications.router)
 api.add_router("", sales.router)
+api.add_router("", rules.router)
