@@ -72,3 +72,13 @@ ROLES: dict[str, tuple[object, str, list[str]]] = {
     # A portal user sees only its own supplier and price list (partners.selectors scope by user.supplier).
     "supplier": (_("Supplier (portal)"), "own", ["partners.view_supplier", "partners.view_supplierprice"]),
 }
+
+# Approvals (docs/approvals.md): administrators edit flows and anybody's delegations; every role that
+# sees documents sees their approvals. Deciding needs no permission: only a task's assignee (or their
+# delegate) may, and everybody sees their own tasks and sets their own delegations.
+APPROVALS_VIEW = ["approvals.view_approvalinstance"]
+APPROVALS_ADMIN = [*_crud("approvals", "approvalflow", "delegation"), *APPROVALS_VIEW, "approvals.view_approvaltask"]
+for _code in ("sales_rep", "sales_manager", "buyer", "purchasing_manager", "warehouse_clerk", "finance",
+              "finance_director", "executive"):
+    ROLES[_code][2].extend(APPROVALS_VIEW)
+ROLES["administrator"][2].extend(APPROVALS_ADMIN)
