@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from caixiao.core.events import handler
 from caixiao.core.models import OutboxEvent
 from caixiao.inventory.models import Warehouse
+from caixiao.notifications import approvals as approval_handlers  # noqa: F401  (registers its handlers)
 from caixiao.notifications import kinds, services, webhooks
 from caixiao.notifications.models import TodoStatus
 

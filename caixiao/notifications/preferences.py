@@ -13,6 +13,11 @@ NOTIFIABLE: dict[str, object] = {
     "sales.delivery_notice.created": _("A delivery notice is waiting for my warehouse"),
     "sales.delivery_notice.shipped": _("A delivery notice of my order was shipped"),
     "inventory.stock.below_safety": _("Stock fell below safety stock"),
+    "approvals.task.created": _("A document waits for my approval"),
+    "approvals.task.reminded": _("A reminder of a document waiting for my approval"),
+    "approvals.instance.approved": _("A document I submitted was approved"),
+    "approvals.instance.rejected": _("A document I submitted was rejected"),
+    "approvals.instance.returned": _("A document I submitted was returned for changes"),
 }
 
 # event type → roles that get e-mail by default (when the user has an address).
@@ -20,6 +25,9 @@ EMAIL_BY_DEFAULT: dict[str, set[str]] = {
     "sales.order.confirmed": {"sales_manager"},
     "sales.delivery_notice.shipped": {"sales_rep", "sales_manager"},
     "inventory.stock.below_safety": {"buyer", "purchasing_manager"},
+    "approvals.task.reminded": {"sales_manager", "purchasing_manager", "finance_director", "executive"},
+    "approvals.instance.rejected": {"sales_rep", "buyer"},
+    "approvals.instance.returned": {"sales_rep", "buyer"},
 }
 
 
