@@ -2,7 +2,9 @@
 
 Other apps add their pages with ``register_section``; the workbench shortcuts follow the same rule."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import capfirst
@@ -18,6 +20,7 @@ class NavItem:
     url_name: str
     perm: str | None = None
     icon: str = "dot"
+    when: Callable[[Any], bool] | None = None  # a further test of the user, e.g. "not a supplier portal user"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def _visible(items: list[NavItem], user, path: str = "") -> list[dict]:
     visible = []
     for item in items:
         if item.perm and not user.has_perm(item.perm):
+            continue
+        if item.when is not None and not item.when(user):
             continue
         try:
             url = reverse(item.url_name)

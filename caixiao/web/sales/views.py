@@ -26,8 +26,10 @@ from caixiao.inventory import selectors as inventory_selectors
 from caixiao.inventory.errors import format_quantity
 from caixiao.sales import selectors as sales_selectors
 from caixiao.sales import services as sales_services
+from caixiao.sales.approval import DOCUMENT_TYPE as SALES_ORDER_APPROVAL
 from caixiao.sales.enums import (
     DELIVERY_NOTICE_TRANSITIONS,
+    EDITABLE_ORDER_STATUSES,
     OPEN_ORDER_STATUSES,
     SALES_ORDER_TRANSITIONS,
     DeliveryNoticeStatus,
@@ -36,6 +38,7 @@ from caixiao.sales.enums import (
 )
 from caixiao.sales.errors import OrderStockShortage
 from caixiao.sales.models import DeliveryNotice, SalesOrder
+from caixiao.web.approvals.views import approval_panel
 from caixiao.web.crud import require
 from caixiao.web.forms import add_domain_error
 from caixiao.web.history import change_history
@@ -108,13 +111,16 @@ def order_create(request: HttpRequest) -> HttpResponse:
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, CHANGE_ORDERS)
     order = _order(request, pk)
-    if order.status != SalesOrderStatus.DRAFT:
+    if order.status not in EDITABLE_ORDER_STATUSES:
         messages.error(request, _("%(order)s is %(status)s and can no longer be changed.") % {
             "order": order.number, "status": order.get_status_display()})
         return redirect("web:sales-order", pk=order.pk)
     form = forms.OrderForm(request.POST or None, user=request.user, initial=forms.order_initial(order))
     saved = _save_order(request, form, lambda: sales_services.update_order(
         order_id=order.pk, data=form.header(), lines=form.lines.inputs(), actor=request.user))
+    if order.status == SalesOrderStatus.PENDING_APPROVAL and request.method != "POST":
+        messages.warning(request, _("%(order)s is waiting for approval: saving a change withdraws it from approval "
+                                    "and makes it a draft again.") % {"order": order.number})
     return saved or render(request, "web/sales/order_form.html", {
         "form": form, "order": order, "title": _("Edit %(order)s") % {"order": order.number}})
 
@@ -190,13 +196,17 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_change = user.has_perm(CHANGE_ORDERS)
     allowed = SALES_ORDER_TRANSITIONS[order.status]
     actions = [{"name": name, "label": label, "icon": icon, "url": reverse("web:sales-order-action", args=[pk, name])}
-               for name, (to, label, icon) in ORDER_ACTIONS.items() if can_change and to in allowed]
+               for name, (to, label, icon) in ORDER_ACTIONS.items() if can_change and to in allowed
+               and not (name == "confirm" and order.status == SalesOrderStatus.PENDING_APPROVAL)]
     ready = sum((s.ready_to_ship for s in statuses), Decimal(0))
     can_notice = (user.has_perm(ADD_NOTICES) and order.status in OPEN_ORDER_STATUSES and ready > 0)
     return render(request, "web/sales/order_detail.html", {
         "order": order, "lines": statuses, "notices": notices, "actions": actions,
         "edit_url": reverse("web:sales-order-edit", args=[pk])
-        if can_change and order.status == SalesOrderStatus.DRAFT else "",
+        if can_change and order.status in EDITABLE_ORDER_STATUSES else "",
+        "approval": approval_panel(doc_type=SALES_ORDER_APPROVAL, obj=order, user=user),
+        "credit": sales_selectors.credit_exposure(order)
+        if order.status in (SalesOrderStatus.DRAFT, SalesOrderStatus.PENDING_APPROVAL) else None,
         "notice_url": reverse("web:sales-order-notice", args=[pk]) if can_notice else "",
         "demands": sales_selectors.list_purchase_demands(for_user=user, order_id=order.pk,
                                                          status=PurchaseDemandStatus.OPEN),
@@ -231,7 +241,11 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def _confirm(request: HttpRequest, order: SalesOrder) -> None:
     """Confirm, then say at once what stock did not cover (O2): backordered lines and their demand."""
-    sales_services.confirm_order(order_id=order.pk, actor=request.user)
+    result = sales_services.confirm_order(order_id=order.pk, actor=request.user)
+    if result.status == SalesOrderStatus.PENDING_APPROVAL:
+        messages.info(request, _("%(order)s was sent for approval; it is confirmed (and stock reserved) when the "
+                                 "last approver approves.") % {"order": order.number}, extra_tags="approval")
+        return
     confirmed = sales_selectors.get_order(order_id=order.pk, for_user=request.user)
     short = [s for s in sales_selectors.order_line_statuses(confirmed) if s.backordered > 0]
     if not short:

@@ -89,5 +89,6 @@ def test_administrator_sees_every_section(admin_client):
 def test_user_without_roles_sees_only_workbench_tokens_and_own_notifications(login, make_user):
     response = login(make_user()).get(reverse("web:workbench"))
     assert menu_urls(response) == {reverse("web:workbench"), reverse("web:api-tokens"), reverse("web:todos"),
-                                   reverse("web:notifications"), reverse("web:notification-preferences")}
+                                   reverse("web:notifications"), reverse("web:notification-preferences"),
+                                   reverse("web:approvals"), reverse("web:approval-delegations")}
     assert [s["url"] for s in response.context["shortcuts"]] == [reverse("web:api-tokens")]
