@@ -41,6 +41,9 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
+TIGHT_CREDIT_LIMIT = Decimal(20_000)
+
+
 def demo_loaded() -> bool:
     return Department.objects.filter(code=tables.COMPANY_CODE).exists()
 
@@ -292,11 +295,16 @@ class _DemoLoader:
         areas = [area for area, count in tables.CUSTOMERS_PER_AREA.items() for _ in range(count)]
         trade_names = list(tables.TRADE_NAMES)
         rng.shuffle(trade_names)
+        tight_credit = False
         for number, (area, kind) in enumerate(zip(areas, kinds, strict=True), start=1):
             city = rng.choice([c for c in tables.CITIES if c.region.startswith(area + "-")])
             place = (city.province if kind.code == "KEY" else city.city).removesuffix("市").removesuffix("省")
             term = rng.choice(kind.payment_terms)
             credit = Decimal(0) if term == "PREPAID" else Decimal(rng.randint(*kind.credit_limit) * 10_000)
+            if kind.code == "END" and credit and not tight_credit:
+                # One end customer with a tight limit (¥20,000): an ordinary order goes over it and through
+                # the sales manager's and the finance director's approval (S2; docs/sales.md).
+                credit, tight_credit = TIGHT_CREDIT_LIMIT, True
             manager = "salesmgr" if kind.code == "KEY" else tables.AREA_ACCOUNT_MANAGER[area]
             customer = partner_services.create_customer(data={
                 "code": f"C{number:04d}", "name": place + trade_names.pop() + rng.choice(kind.name_suffixes),
