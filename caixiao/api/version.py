@@ -1,6 +1,6 @@
 """API version and dated changelog: one line per change to the contract."""
 
-API_VERSION = "1.4.0"
+API_VERSION = "1.5.0"
 
 CHANGELOG = [
     ("2026-11-24", "1.0.0", "Master data, organisation, tokens; error shape {code, message, fields}."),
@@ -14,4 +14,8 @@ CHANGELOG = [
     ("2026-11-24", "1.4.0", "Rules: rules with immutable versions (condition as CEL or form rows), enable/disable, "
                             "dry-runs of saved rules and drafts, subjects and action types, runs, the change log and "
                             "reverts; invalid_expression errors carry details.line/column."),
+    ("2026-11-24", "1.5.0", "Approvals: flows as data (a new version per edit, activate/deactivate), approvable "
+                            "document types with their condition fields, my approval tasks with approve/reject "
+                            "(to the requester or an earlier step)/return actions, approval instances with steps, "
+                            "tasks and history, withdraw, delegations."),
 ]

@@ -135,3 +135,35 @@ def list_delegations(*, user: Any | None = None, current_only: bool = False) -> 
     if current_only:
         qs = qs.filter(ends_on__gte=today(), ended_at__isnull=True)
     return qs.order_by("-starts_on", "-id")
+
+
+# Presentation of one instance (API and pages) ---------------------------------------------------------
+def instance_steps(instance: ApprovalInstance, tasks: list[ApprovalTask] | None = None) -> list[dict[str, Any]]:
+    """The snapshot's steps, each with a ``state`` — ``skipped`` (its condition did not match),
+    ``done``, ``current`` or ``waiting`` — and the tasks of its latest activation."""
+    tasks = list(instance_tasks(instance)) if tasks is None else tasks
+    latest: dict[int, int] = {}
+    for task in tasks:
+        latest[task.step] = max(latest.get(task.step, 0), task.activation)
+    steps = []
+    for step in instance.flow_snapshot:
+        position = step["position"]
+        if not step.get("matched"):
+            state = "skipped"
+        elif instance.status == InstanceStatus.PENDING and position == instance.current_step:
+            state = "current"
+        elif instance.status == InstanceStatus.APPROVED or (
+                instance.status == InstanceStatus.PENDING and position < instance.current_step):
+            state = "done"
+        else:
+            state = "waiting"
+        steps.append({**step, "state": state, "tasks": [
+            t for t in tasks if t.step == position and t.activation == latest.get(position)]})
+    return steps
+
+
+def instance_history(instance: ApprovalInstance) -> QuerySet:
+    """Who submitted, decided, sent back, withdrew or cancelled, when, with their comments."""
+    from caixiao.core import audit
+
+    return audit.entries_for(instance).order_by("at", "id")

@@ -15,7 +15,17 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-from caixiao.api.v1 import accounts, catalog, inventory, notifications, partners, rules, sales, stock  # noqa: E402
+from caixiao.api.v1 import (  # noqa: E402
+    accounts,
+    approvals,
+    catalog,
+    inventory,
+    notifications,
+    partners,
+    rules,
+    sales,
+    stock,
+)
 
 api.add_router("", accounts.router)
 api.add_router("", catalog.router)
@@ -25,3 +35,4 @@ api.add_router("", stock.router)
 api.add_router("", notifications.router)
 api.add_router("", sales.router)
 api.add_router("", rules.router)
+api.add_router("", approvals.router)
