@@ -19,6 +19,7 @@ from django.db import transaction
 
 from caixiao.accounts import services as account_services
 from caixiao.accounts.models import Department, Position, User
+from caixiao.approvals.defaults import ensure_default_flows
 from caixiao.catalog import services as catalog_services
 from caixiao.catalog.enums import Lifecycle
 from caixiao.catalog.models import Category, Product, ProductUnit, Unit
@@ -59,6 +60,7 @@ def demo_logins() -> list[tables.DemoUser]:
 def load_demo() -> dict[str, int] | None:
     """Create the demo company; return counts of what was created, or ``None`` if it exists already."""
     account_services.sync_roles()
+    ensure_default_flows()  # idempotent: the seeded approval flows (docs/approvals.md)
     if demo_loaded():
         return None
     return _DemoLoader(random.Random(SEED)).run()

@@ -157,3 +157,16 @@ def test_the_owning_app_replaces_the_placeholder(memo_type):
                 requester=real.requester))
     finally:
         registry.DOCUMENT_TYPES[PURCHASE_ORDER] = PURCHASE_ORDER_PLACEHOLDER
+
+
+def test_the_seed_command_is_idempotent(roles):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first, second = StringIO(), StringIO()
+    call_command("seed_approval_flows", stdout=first)
+    call_command("seed_approval_flows", stdout=second)
+    assert PURCHASE_ORDER in first.getvalue()
+    assert ApprovalFlow.objects.filter(document_type=PURCHASE_ORDER).count() == 1
+    assert PURCHASE_ORDER not in second.getvalue()

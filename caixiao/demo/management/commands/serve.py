@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from caixiao.accounts import services as account_services
 from caixiao.accounts.roles import ROLES
+from caixiao.approvals.defaults import ensure_default_flows
 from caixiao.demo import data, tables
 
 STOP_TIMEOUT_SECONDS = 10
@@ -41,6 +42,7 @@ def prepare_database(*, load_demo_data: bool = True, verbosity: int = 1,
     report(_("Applying database migrations…"))
     call_command("migrate", interactive=False, verbosity=verbosity)
     account_services.sync_roles()
+    ensure_default_flows()  # idempotent: the seeded approval flows (docs/approvals.md)
     if load_demo_data and not get_user_model().objects.exists():
         report(_("First start: loading the demo company…"))
         data.load_demo()
