@@ -93,6 +93,11 @@ class StepForm(BootstrapForm):
                         required_count=data.get("required_count") or 1, reminder_hours=data.get("reminder_hours"))
 
 
+# The form field that holds each resolver's parameter (where a "params" error is shown).
+PARAM_FIELDS = {ResolverKind.USER.value: "users", ResolverKind.ROLE.value: "role",
+                ResolverKind.POSITION.value: "position", ResolverKind.NTH_MANAGER.value: "n"}
+
+
 class StepFormSet(BootstrapFormSet):
     def entered_forms(self) -> list[StepForm]:
         """The rows to save, less the deleted and the untouched extra ones, in the order chosen: the
@@ -113,8 +118,8 @@ class StepFormSet(BootstrapFormSet):
             if parts[0] == "steps" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(rows):
                 form = rows[int(parts[1])]
                 name = parts[2] if len(parts) > 2 else None
-                if name in ("resolver_params", "params", "user_ids", "position_id"):
-                    name = {"user_ids": "users", "position_id": "position"}.get(name, "resolver")
+                if name in ("resolver_params", "params", "user_ids", "position_id", "role", "n"):
+                    name = PARAM_FIELDS.get(str(form.cleaned_data.get("resolver")), "resolver")
                 form.add_error(name if name in form.fields else None, [str(m) for m in messages])
             else:
                 rest[key] = [str(m) for m in messages]

@@ -212,3 +212,25 @@ def test_delegation_lets_a_colleague_decide(login, people, pending, make_user):
     login(people["manager"]).post(reverse("web:approval-delegation-end", args=[delegation.pk]))
     delegation.refresh_from_db()
     assert delegation.ended_at is not None
+
+
+def flow_post(rows, name="流程"):
+    data = {"name": name, "description": "", "steps-TOTAL_FORMS": str(len(rows)), "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0", "steps-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        data.update({f"steps-{i}-{k}": v for k, v in {"ORDER": str(i + 1), "mode": "any", "required_count": "1",
+                                                       **row}.items()})
+    return data
+
+
+def test_a_step_nobody_can_approve_and_a_flow_without_steps_are_refused_on_their_fields(login, admin_user, world):
+    client = login(admin_user)
+    url = reverse("web:approval-flow-edit", args=["sales.order"])
+    before = ApprovalFlow.objects.count()
+    response = client.post(url, flow_post([{"name": "质检", "condition": "", "resolver": "role",
+                                            "role": "qc_inspector"}]))
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].errors.get("role")
+    response = client.post(url, flow_post([]))
+    assert response.status_code == 200 and response.context["flow_form"].non_field_errors()
+    assert ApprovalFlow.objects.count() == before
