@@ -8,13 +8,16 @@ How to run (from the repository root):
     .venv/bin/python bench/order_entry.py --pg-url postgres://user@host:5432 --orders 600 --products 60
 
 What it measures: sales orders of 3 lines (3 different products, 1–3 pieces each) created and confirmed
-(reserving stock, "backorder" policy) per second, with 1, 4 and 16 concurrent clients, each a thread
-with its own database connection:
+(reserving stock, "backorder" policy) per second, with 1, 4 and 16 concurrent clients, each a process
+(forked after setup, as web workers are; ``--threads``: threads of one process, where the app's Python
+shares one interpreter lock) with its own database connection, the same for both sides:
 
 - **app**: ``sales.services.create_order`` then ``confirm_order``, i.e. the whole application: input
   checks, scoping, numbering, pricing, the ledger's conditional UPDATEs, audit entries, outbox events
   with their deliveries and dispatch tasks, retries;
-- **baseline**: the same rows written with bare SQL through the database driver, no Django: the number
+- **baseline**: the same rows written with bare SQL through the database driver, no Django, connected
+  as Django connects (on PostgreSQL psycopg with client-side parameter binding and no prepared
+  statements, Django's default, so that only the application differs): the number
   counter, the order and its lines, the three conditional balance UPDATEs (row count checked), the
   reservations, the audit entries, the outbox events with one delivery row per subscribed handler
   and one task row each, the order's status update; two transactions per order, as the app has.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -60,12 +64,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=480, help="orders per run, shared by the clients")
     parser.add_argument("--products", type=int, default=60, help="products per run")
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)), help="client counts, e.g. 1,4,16")
+    parser.add_argument("--threads", action="store_true", help="clients as threads of one process (default: processes)")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
+    mode = "threads" if args.threads else "processes"
     if args.child:
-        run_engine(args.child, args.url, orders=args.orders, products=args.products, clients=clients)
+        run_engine(args.child, args.url, orders=args.orders, products=args.products, clients=clients, mode=mode)
         return
 
     engines = [("sqlite", f"sqlite:///{VAR / 'order_entry.sqlite3'}")]
@@ -76,20 +82,21 @@ def main() -> None:
     if server and not args.sqlite_only:
         engines.append(("postgresql", f"{server.rstrip('/')}/{PG_DATABASE}"))
     print(f"Order entry: {LINES}-line sales orders created and confirmed per second; {args.orders} orders "
-          f"per run over {args.products} products; clients {clients}.")
+          f"per run over {args.products} products; clients {clients} ({mode}).")
     print(f"{'engine':<11} {'clients':>7} {'app/s':>9} {'baseline/s':>11} {'ratio':>7}  "
           f"{'app oversold':>12} {'base oversold':>13}  invariants")
     failed = False
     for engine, url in engines:
         result = subprocess.run([sys.executable, __file__, "--child", engine, "--url", url, "--orders",
-                                 str(args.orders), "--products", str(args.products), "--clients", args.clients],
+                                 str(args.orders), "--products", str(args.products), "--clients", args.clients,
+                                 *(["--threads"] if args.threads else [])],
                                 cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=False)
         failed |= result.returncode != 0
     sys.exit(1 if failed else 0)
 
 
 # The child: one engine --------------------------------------------------------------------------------------
-def run_engine(engine: str, url: str, *, orders: int, products: int, clients: list[int]) -> None:
+def run_engine(engine: str, url: str, *, orders: int, products: int, clients: list[int], mode: str) -> None:
     prepare_database(engine, url)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
@@ -105,9 +112,9 @@ def run_engine(engine: str, url: str, *, orders: int, products: int, clients: li
         print(f"{engine}: statements per order (create + confirm): app {app_statements(world)}, "
               f"baseline {baseline_statements(world, engine, url)}", flush=True)
         for count in clients:
-            app = run_clients(world, count, orders, products, app_client, label=f"app-{count}")
+            app = run_clients(world, count, orders, products, app_client, label=f"app-{count}", mode=mode)
             base = run_clients(world, count, orders, products, baseline_client(engine, url),
-                               label=f"base-{count}")
+                               label=f"base-{count}", mode=mode)
             invariants = check_ledger()
             print(f"{engine:<11} {count:>7} {app.rate:>9.1f} {base.rate:>11.1f} {app.rate / base.rate:>6.0%}  "
                   f"{app.oversold:>12} {base.oversold:>13}  {invariants}", flush=True)
@@ -200,23 +207,33 @@ def plan_orders(orders: int, products: list[int], seed: int) -> list[list[tuple[
     return [[(p, D(rng.randint(1, 3))) for p in rng.sample(products, LINES)] for _ in range(orders)]
 
 
-def run_clients(world: World, clients: int, orders: int, product_count: int, client, *, label: str) -> RunResult:
-    """Fresh products, ``orders`` orders split over ``clients`` threads; returns orders per second."""
-    from django.db import connection
-
+def run_clients(world: World, clients: int, orders: int, product_count: int, client, *, label: str,
+                mode: str = "processes") -> RunResult:
+    """Fresh products, ``orders`` orders split over ``clients`` clients; returns orders per second,
+    timed from the moment every client is ready (connections are opened inside the timing, as the app's are)."""
     demand_per_product = orders * LINES * 3 / product_count
     products = world.stocked_products(product_count, D(int(demand_per_product * 2) + 10))
     plan = plan_orders(orders, products, seed=clients)
     shares = [plan[i::clients] for i in range(clients)]
-    barrier = threading.Barrier(clients + 1)
-    failures: list[BaseException] = []
+    run = _in_processes if mode == "processes" else _in_threads
+    elapsed, failures = run(world, shares, client, label)
+    for exc in failures[:3]:
+        print(f"  {label}: {exc}", file=sys.stderr)
+    return RunResult(rate=orders / elapsed, oversold=oversold(products, plan), failures=len(failures))
+
+
+def _in_threads(world: World, shares, client, label: str) -> tuple[float, list[str]]:
+    from django.db import connection
+
+    barrier = threading.Barrier(len(shares) + 1)
+    failures: list[str] = []
 
     def work(share):
         try:
             barrier.wait()
             client(world, share)
         except BaseException as exc:
-            failures.append(exc)
+            failures.append(repr(exc))
         finally:
             connection.close()
 
@@ -227,10 +244,43 @@ def run_clients(world: World, clients: int, orders: int, product_count: int, cli
     started = time.perf_counter()
     for thread in threads:
         thread.join()
+    return time.perf_counter() - started, failures
+
+
+def _in_processes(world: World, shares, client, label: str) -> tuple[float, list[str]]:
+    """One forked process per client (the parent's connections are closed first: each child opens its own)."""
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(shares) + 1)
+    errors = context.SimpleQueue()
+
+    def work(share):
+        code = 0
+        try:
+            barrier.wait()
+            client(world, share)
+        except BaseException as exc:
+            errors.put(repr(exc))
+            code = 1
+        finally:
+            connections.close_all()
+        os._exit(code)
+
+    processes = [context.Process(target=work, args=(share,), name=f"{label}-{i}") for i, share in enumerate(shares)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
     elapsed = time.perf_counter() - started
-    for exc in failures[:3]:
-        print(f"  {label}: {exc!r}", file=sys.stderr)
-    return RunResult(rate=orders / elapsed, oversold=oversold(products, plan), failures=len(failures))
+    messages = []
+    while not errors.empty():
+        messages.append(errors.get())
+    crashed = [f"{p.name} exited with {p.exitcode}" for p in processes if p.exitcode]
+    return elapsed, messages + crashed[len(messages):]
 
 
 def oversold(products: list[int], plan: list[list[tuple[int, Decimal]]]) -> Decimal:
@@ -300,7 +350,9 @@ def baseline_client(engine: str, url: str):
 
     order_type = ContentType.objects.get_for_model(SalesOrder).pk
     line_type = ContentType.objects.get_for_model(SalesOrderLine).pk
-    handlers = {name: [h.name for h in events.handlers_for(name)] for name in (
+    # The deliveries the app writes: one per handler subscribed now (none for the webhook fan-out
+    # while no subscription wants the event, as here).
+    handlers = {name: [h.name for h in events.subscribed(name)] for name in (
         "sales.order.created", "inventory.stock.reserved", "sales.order.confirmed")}
     year = time.strftime("%Y")
 
@@ -420,7 +472,8 @@ class Driver:
         else:
             import psycopg
 
-            self.conn = psycopg.connect(url)
+            # As Django connects: client-side parameter binding, no server-side prepared statements.
+            self.conn = psycopg.connect(url, cursor_factory=psycopg.ClientCursor, prepare_threshold=None)
             self.lock = " FOR NO KEY UPDATE"
             from datetime import UTC, datetime
 

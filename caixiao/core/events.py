@@ -28,6 +28,9 @@ class Handler:
     name: str
     patterns: tuple[str, ...]  # event names, or fnmatch patterns such as "sales.*" or "*"
     func: Callable[[OutboxEvent], Any]
+    # Asked when an event is emitted, in the emitting transaction: False means the handler would do
+    # nothing with this event type now (e.g. no webhook subscription wants it), so no delivery is written.
+    when: Callable[[str], bool] | None = None
 
     def wants(self, event_type: str) -> bool:
         return any(fnmatch.fnmatchcase(event_type, p) for p in self.patterns)
@@ -60,10 +63,13 @@ def get_event_type(name: str) -> EventType:
         raise UnknownEventType(name) from None
 
 
-def handler(*patterns: str, name: str | None = None) -> Callable[[Callable[[OutboxEvent], Any]], Callable[[OutboxEvent], Any]]:
+def handler(*patterns: str, name: str | None = None, when: Callable[[str], bool] | None = None,
+            ) -> Callable[[Callable[[OutboxEvent], Any]], Callable[[OutboxEvent], Any]]:
     """Subscribe a function to events: ``@handler("sales.order.confirmed")``. Handlers must be
     idempotent in effect, fast, and write only to the database (network calls go through their own
-    delivery tables, as webhooks and e-mail do)."""
+    delivery tables, as webhooks and e-mail do). ``when(event_type)``, if given, is asked at emit time;
+    when it answers False the event gets no delivery for this handler (it must be cheap: one indexed
+    query at most, as it runs in every emitting transaction)."""
     if not patterns:
         raise ValueError("a handler needs at least one event name or pattern")
 
@@ -71,7 +77,7 @@ def handler(*patterns: str, name: str | None = None) -> Callable[[Callable[[Outb
         key = name or f"{func.__module__}.{func.__qualname__}"
         if key in HANDLERS and HANDLERS[key].func is not func:
             raise ValueError(f"two handlers named {key!r}")
-        HANDLERS[key] = Handler(name=key, patterns=tuple(patterns), func=func)
+        HANDLERS[key] = Handler(name=key, patterns=tuple(patterns), func=func, when=when)
         return func
 
     return register
@@ -79,3 +85,9 @@ def handler(*patterns: str, name: str | None = None) -> Callable[[Callable[[Outb
 
 def handlers_for(event_type: str) -> list[Handler]:
     return [h for h in HANDLERS.values() if h.wants(event_type)]
+
+
+def subscribed(event_type: str) -> list[Handler]:
+    """The handlers that get a delivery of an event emitted now: ``handlers_for`` less those whose
+    ``when`` declines it."""
+    return [h for h in handlers_for(event_type) if h.when is None or h.when(event_type)]

@@ -44,7 +44,7 @@ def emit(event_type: str, *, aggregate: models.Model, payload: dict[str, Any], a
     event: OutboxEvent = rows.saved(OutboxEvent, event_id, values)
     if actor is not None:
         event.actor = actor
-    handlers = events.handlers_for(event_type)
+    handlers = events.subscribed(event_type)  # skips handlers that would do nothing (Handler.when)
     if handlers:
         rows.insert_rows(EventDelivery, [
             {"event_id": event_id, "handler": h.name, "status": DeliveryStatus.PENDING, "attempts": 0,

@@ -27,7 +27,7 @@ def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, c
 
 def _build(model: type[models.Model], columns: tuple[str, ...], rows: int, quote: Any,
            returning: bool) -> tuple[str, tuple[models.Field, ...]]:
-    fields = tuple(model._meta.get_field(name) for name in columns)
+    fields = tuple(_concrete(model, name) for name in columns)
     names = ", ".join(quote(f.column) for f in fields)
     values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
     # Identifiers come from the model's meta, values are parameters.
@@ -35,6 +35,13 @@ def _build(model: type[models.Model], columns: tuple[str, ...], rows: int, quote
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     return sql, fields
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.concrete:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning: bool = True) -> list[Any]:

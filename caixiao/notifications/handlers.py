@@ -36,7 +36,7 @@ def _order_people(order_id: Any, event: OutboxEvent) -> list[Any]:
     return [event.actor] if event.actor is not None else []
 
 
-@handler("*", name="notifications.webhooks")
+@handler("*", name="notifications.webhooks", when=webhooks.has_subscribers)
 def queue_webhooks(event: OutboxEvent) -> None:
     webhooks.fan_out(event)
 

@@ -153,6 +153,25 @@ def _queue(sub: WebhookSubscription, event: OutboxEvent, replay_of: WebhookDeliv
     return delivery
 
 
+def has_subscribers(event_type: str) -> bool:
+    """Does an active subscription want ``event_type``? Asked when an event is emitted (the fan-out
+    handler's ``when``): without one, the event gets no fan-out delivery at all. One plain query, as it
+    runs in every emitting transaction (issue 3 item 8)."""
+    if event_type == WEBHOOK_TEST_REQUESTED:
+        return False
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote('event_types')} FROM {quote(WebhookSubscription._meta.db_table)} "  # noqa: S608
+                       f"WHERE {quote('is_active')}", [])
+        rows = cursor.fetchall()
+    for (patterns,) in rows:
+        patterns = json.loads(patterns) if isinstance(patterns, (str, bytes)) else patterns
+        if any(fnmatch.fnmatchcase(event_type, str(p)) for p in patterns or []):
+            return True
+    return False
+
+
 def fan_out(event: OutboxEvent) -> int:
     """Queue one delivery per active subscription that wants this event (idempotent per event)."""
     if event.type == WEBHOOK_TEST_REQUESTED:
