@@ -152,7 +152,11 @@ def test_steps_without_reminder_hours_are_never_reminded(boss, make_memo, reques
 
 
 def test_the_reminder_job_is_scheduled_hourly():
+    from crontask import scheduler
+
     from caixiao.approvals import tasks
 
-    assert list(tasks.SCHEDULE.values()) == ["0 * * * *"]
+    jobs = {job.name: str(job.trigger) for job in scheduler.get_jobs()}
+    name = tasks.remind_overdue_approvals.name
+    assert name in jobs and "minute='0'" in jobs[name] and "hour='*'" in jobs[name], jobs
     assert tasks.remind_overdue_approvals.call() == 0
