@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import json
 import logging
 import threading
 import time
@@ -50,12 +51,14 @@ class Prepared:
         return any(a.resolve is not None for a, _p in self.actions)
 
 
-_PREPARED: dict[int, Prepared] = {}
+_PREPARED: dict[tuple[Any, ...], Prepared] = {}
 
 
 def prepare(version: RuleVersion, subject_name: str) -> Prepared:
-    """The compiled condition and resolved actions of a version (cached: versions never change)."""
-    cached = _PREPARED.get(version.pk) if version.pk else None
+    """The compiled condition and resolved actions of a version (cached: versions never change; the key
+    carries the source too, so a reused primary key after a rolled-back test never hits a stale entry)."""
+    key = (version.pk, subject_name, version.condition, json.dumps(version.actions, sort_keys=True, default=str))
+    cached = _PREPARED.get(key) if version.pk else None
     if cached is not None:
         return cached
     expression = compile_expression(version.condition, get_subject(subject_name).schema, field_name="condition")
@@ -67,7 +70,9 @@ def prepare(version: RuleVersion, subject_name: str) -> Prepared:
         actions.append((action, dict(spec.get("params") or {})))
     prepared = Prepared(expression, tuple(actions))
     if version.pk:
-        _PREPARED[version.pk] = prepared
+        if len(_PREPARED) > 2048:
+            _PREPARED.clear()
+        _PREPARED[key] = prepared
     return prepared
 
 

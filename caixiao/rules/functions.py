@@ -17,13 +17,13 @@ def _numbers(values: Sequence[object]) -> list[float]:
 
 @function("wow_growth_streak", params=("list", "number"), returns="integer", label=_("Week-over-week growth streak"),
           description=_("wow_growth_streak(weekly_sales, 0.20): how many of the most recent weeks in a row grew by "
-                        "more than 20% over the week before (a week after a zero week counts as growth if it sold)."))
+                        "more than 20% over the week before (growth from a week without sales does not count)."))
 def wow_growth_streak(weekly: Sequence[object], threshold: float) -> int:
     values = _numbers(weekly)
     streak = 0
     for i in range(len(values) - 1, 0, -1):
         before, now = values[i - 1], values[i]
-        grew = now > 0 if before <= 0 else (now - before) / before > float(threshold)
+        grew = before > 0 and (now - before) / before > float(threshold)
         if not grew:
             break
         streak += 1

@@ -98,6 +98,7 @@ def clean_definition(data: Mapping[str, Any], *, rule: Rule | None = None) -> di
     values["trigger"] = str(values["trigger"]).strip()
     values["comment"] = str(data.get("comment") or "")[:300]
     values["enabled"] = bool(values.get("enabled", False))
+    values["description"] = str(values.get("description") or "")
     return values
 
 
@@ -172,7 +173,8 @@ def create_rule(*, data: Mapping[str, Any], actor: Any, is_builtin: bool = False
 
 
 def get_rule_for_update(rule_id: int) -> Rule:
-    rule = Rule.objects.select_for_update(no_key=True).select_related("current_version").filter(pk=rule_id).first()
+    rule = (Rule.objects.select_for_update(no_key=True, of=("self",)).select_related("current_version")
+            .filter(pk=rule_id).first())
     if rule is None:
         raise NotFound()
     return rule
