@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import ConfigDict
 
+from caixiao.accounts import selectors as account_selectors
 from caixiao.api.crud import Id
 from caixiao.api.errors import COMMON_ERRORS, WRITE_ERRORS
 from caixiao.api.idempotency import idempotent
@@ -327,13 +328,15 @@ def _with_detail(instance: ApprovalInstance) -> ApprovalInstance:
 
 
 def _visible_instances(request) -> QuerySet[ApprovalInstance]:
-    """Holders of ``view_approvalinstance`` see every approval; others the ones they requested or
-    have (had) a task in."""
+    """Everybody sees the approvals they requested or have (had) a task in; holders of
+    ``view_approvalinstance`` also those requested by the people whose documents their data scope
+    shows (X2: a sales rep their own, a manager their departments', back office everybody's)."""
     qs = ApprovalInstance.objects.select_related("requester", "decided_by")
-    if request.user.has_perm(VIEW_INSTANCES):
+    user = request.user
+    owners = account_selectors.visible_owner_ids(user) if user.has_perm(VIEW_INSTANCES) else set()
+    if owners is None:
         return qs
-    mine = Q(requester_id=request.user.pk) | Q(tasks__assignee_id=request.user.pk) \
-        | Q(tasks__delegated_from_id=request.user.pk)
+    mine = Q(requester_id__in=owners | {user.pk}) | Q(tasks__assignee_id=user.pk) | Q(tasks__delegated_from_id=user.pk)
     return qs.filter(pk__in=ApprovalInstance.objects.filter(mine).values("pk"))
 
 
