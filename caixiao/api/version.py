@@ -1,6 +1,6 @@
 """API version and dated changelog: one line per change to the contract."""
 
-API_VERSION = "1.5.0"
+API_VERSION = "1.6.0"
 
 CHANGELOG = [
     ("2026-11-24", "1.0.0", "Master data, organisation, tokens; error shape {code, message, fields}."),
@@ -18,4 +18,7 @@ CHANGELOG = [
                             "document types with their condition fields, my approval tasks with approve/reject "
                             "(to the requester or an earlier step)/return actions, approval instances with steps, "
                             "tasks and history, withdraw, delegations."),
+    ("2026-11-24", "1.6.0", "Sales orders under approval: status pending_approval (confirm answers 200 with it when "
+                            "the approval flow applies; 409 awaiting_approval on confirming again), the order's "
+                            "credit exposure and its latest approval on GET /sales-orders/{id}."),
 ]

@@ -49,6 +49,12 @@ def test_confirm_over_the_limit_is_200_pending_approval_then_two_approvals_confi
     assert resp.json()["status"] == "pending_approval" and resp.json()["confirmed_at"] is None
     assert levels(shop["tea"], shop["warehouse"]) == (20, 0)
 
+    detail = shop["rep"].get(f"/sales-orders/{order['id']}").json()
+    credit = detail["credit"]
+    assert credit["over_limit"] is True
+    assert (D(credit["credit_limit"]), D(credit["open_orders"]), D(credit["exposure"])) == (D("100"), 0, D("169.50"))
+    assert detail["approval"]["status"] == "pending" and detail["approval"]["current_step"] == 1
+
     again = shop["rep"].post(f"/sales-orders/{order['id']}/confirm")
     assert again.status_code == 409 and again.json()["code"] == "awaiting_approval"
 
@@ -60,6 +66,7 @@ def test_confirm_over_the_limit_is_200_pending_approval_then_two_approvals_confi
 
     body = shop["rep"].get(f"/sales-orders/{order['id']}").json()
     assert body["status"] == "confirmed" and body["confirmed_at"]
+    assert body["credit"] is None and body["approval"]["status"] == "approved"
     assert levels(shop["tea"], shop["warehouse"]) == (20, 10)
 
 

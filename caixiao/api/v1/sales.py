@@ -20,9 +20,11 @@ from caixiao.api.errors import COMMON_ERRORS, WRITE_ERRORS, ErrorOut
 from caixiao.api.idempotency import idempotent
 from caixiao.api.pagination import PageNumber
 from caixiao.api.permissions import authorize
+from caixiao.approvals import selectors as approval_selectors
 from caixiao.core.errors import NotFound, PermissionDenied
 from caixiao.inventory import selectors as inventory_selectors
 from caixiao.sales import selectors, services
+from caixiao.sales.approval import DOCUMENT_TYPE as SALES_ORDER_APPROVAL
 from caixiao.sales.enums import DeliveryNoticeStatus, PurchaseDemandStatus, SalesOrderStatus, ShortagePolicy
 from caixiao.sales.models import DeliveryNotice, PurchaseDemand, SalesOrder
 from caixiao.sales.services.inputs import OrderChecker
@@ -185,6 +187,23 @@ class DemandOut(Schema):
     updated_at: datetime
 
 
+class CreditOut(Schema):
+    """The customer's credit against this order (S2), for drafts and orders pending approval."""
+
+    credit_limit: Decimal = Field(..., description="0: no credit check")
+    open_orders: Decimal = Field(..., description="confirmed and partially shipped orders not yet shipped")
+    exposure: Decimal = Field(..., description="open orders + this order")
+    over_limit: bool
+
+
+class ApprovalSummaryOut(Schema):
+    """The order's latest approval (details under /approval-instances/{id})."""
+
+    instance_id: int
+    status: str = Field(..., description="pending | approved | rejected | returned | withdrawn | cancelled")
+    current_step: int
+
+
 class SalesOrderDetailOut(SalesOrderOut):
     """Built from an order carrying ``order.detail`` (``order_detail``)."""
 
@@ -192,6 +211,16 @@ class SalesOrderDetailOut(SalesOrderOut):
     reservations: list[ReservationOut]
     delivery_notices: list[NoticeSummaryOut]
     purchase_demands: list[DemandOut]
+    credit: CreditOut | None = Field(None, description="drafts and orders pending approval")
+    approval: ApprovalSummaryOut | None = Field(None, description="the latest approval, if it was ever submitted")
+
+    @staticmethod
+    def resolve_credit(obj) -> dict | None:
+        return obj.detail["credit"]
+
+    @staticmethod
+    def resolve_approval(obj) -> dict | None:
+        return obj.detail["approval"]
 
     @staticmethod
     def resolve_lines(obj) -> list:
@@ -276,7 +305,17 @@ def order_detail(order: SalesOrder, *, user: Any) -> SalesOrder:
         "reservations": list(reservations),
         "delivery_notices": list(order.delivery_notices.order_by("created_at", "id")),
         "purchase_demands": list(selectors.list_purchase_demands(for_user=user, order_id=order.pk)),
+        "credit": None, "approval": None,
     }
+    if order.status in (SalesOrderStatus.DRAFT, SalesOrderStatus.PENDING_APPROVAL):
+        credit = selectors.credit_exposure(order)
+        order.detail["credit"] = {  # type: ignore[attr-defined]
+            "credit_limit": credit.credit_limit, "open_orders": credit.open_orders, "exposure": credit.exposure,
+            "over_limit": credit.over_limit}
+    instance = approval_selectors.current_instance(doc_type=SALES_ORDER_APPROVAL, obj=order)
+    if instance is not None:
+        order.detail["approval"] = {  # type: ignore[attr-defined]
+            "instance_id": instance.pk, "status": instance.status, "current_step": instance.current_step}
     return order
 
 
