@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from caixiao.approvals import services as approval_services
 from caixiao.catalog.models import Product
 from caixiao.core import audit, numbering, outbox, transitions
 from caixiao.core.errors import NotFound, ValidationFailed
@@ -206,8 +207,6 @@ def _jsonable(value: Any) -> Any:
 def _withdraw_from_approval(order: SalesOrder, *, actor: Any, reason: str) -> None:
     """An order pending approval is edited or cancelled: its approval is cancelled (open tasks close)
     and it is a draft again, to be confirmed (and approved) anew."""
-    from caixiao.approvals import services as approval_services
-
     approval_services.invalidate(doc_type=DOCUMENT_TYPE, obj=order, actor=actor, reason=reason)
     order.refresh_from_db(fields=["status"])
     if order.status == SalesOrderStatus.PENDING_APPROVAL:
@@ -217,8 +216,6 @@ def _withdraw_from_approval(order: SalesOrder, *, actor: Any, reason: str) -> No
 
 def _submit_for_approval(order: SalesOrder, *, actor: Any) -> bool:
     """Start the order's approval if a step of its flow applies; True if it now waits for approval."""
-    from caixiao.approvals import services as approval_services
-
     instance = approval_services.submit(doc_type=DOCUMENT_TYPE, obj=order, actor=actor)
     if instance is None:
         return False
