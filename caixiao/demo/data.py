@@ -29,6 +29,7 @@ from caixiao.inventory import services as inventory_services
 from caixiao.inventory.models import Location, Warehouse
 from caixiao.partners import services as partner_services
 from caixiao.partners.models import Customer, CustomerCategory, PaymentTerm, Region, Supplier, SupplierPrice
+from caixiao.rules.services import ensure_builtin_rules
 
 SEED = 20260101
 TAX_RATE = Decimal("0.13")
@@ -61,6 +62,7 @@ def load_demo() -> dict[str, int] | None:
     """Create the demo company; return counts of what was created, or ``None`` if it exists already."""
     account_services.sync_roles()
     ensure_default_flows()  # idempotent: the seeded approval flows (docs/approvals.md)
+    ensure_builtin_rules()  # idempotent: the built-in rules (docs/rules.md)
     if demo_loaded():
         return None
     return _DemoLoader(random.Random(SEED)).run()

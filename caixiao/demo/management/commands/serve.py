@@ -29,6 +29,7 @@ from caixiao.accounts import services as account_services
 from caixiao.accounts.roles import ROLES
 from caixiao.approvals.defaults import ensure_default_flows
 from caixiao.demo import data, tables
+from caixiao.rules.services import ensure_builtin_rules
 
 STOP_TIMEOUT_SECONDS = 10
 STARTUP_TIMEOUT_SECONDS = 60
@@ -43,6 +44,7 @@ def prepare_database(*, load_demo_data: bool = True, verbosity: int = 1,
     call_command("migrate", interactive=False, verbosity=verbosity)
     account_services.sync_roles()
     ensure_default_flows()  # idempotent: the seeded approval flows (docs/approvals.md)
+    ensure_builtin_rules()  # idempotent: the built-in rules, never overwriting an admin's edits (docs/rules.md)
     if load_demo_data and not get_user_model().objects.exists():
         report(_("First start: loading the demo company…"))
         data.load_demo()
