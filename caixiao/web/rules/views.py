@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -131,7 +132,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _editor_page(request: HttpRequest, editor: Editor, rule: Rule | None) -> HttpResponse:
     url = reverse("web:rule-edit", args=[rule.pk]) if rule else reverse("web:rule-create")
     hx = {"hx-post": url, "hx-target": "#rule-editor", "hx-select": "#rule-editor", "hx-swap": "outerHTML",
-          "hx-vals": '{"refresh": "1"}'}
+          "hx-vals": '{"refresh": "1"}', "hx-sync": "#rule-form:replace"}
     for name in ("subject", "trigger"):
         editor.header.fields[name].widget.attrs.update(hx)
     return render(request, "web/rules/rule_form.html", {
@@ -149,6 +150,7 @@ def _edit(request: HttpRequest, rule: Rule | None) -> HttpResponse:
     editor = Editor.from_post(request.POST, rule=rule)
     if any(name in request.POST for name in COMMANDS):
         editor.apply_command(request.POST)
+        editor.header._errors = ErrorDict()  # a refresh while typing: no "required" errors yet
         return _editor_page(request, editor, rule)
     if editor.header.is_valid():
         try:
