@@ -189,17 +189,38 @@ def to_cel(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Expression:
-    """A checked, compiled expression. Build it with ``compile_expression``; evaluate it many times."""
+    """A checked, compiled expression. Build it with ``compile_expression``; evaluate it many times.
+
+    Handing a context to CEL costs far more than evaluating (the conversion of every value): so only
+    what the expression uses crosses over — the variables it names and, for a map it only reads fields
+    of (``product.available``), just those fields — with only the domain functions it calls."""
 
     source: str
     schema: Schema
     program: Any = field(repr=False, compare=False)
     boolean: bool = True
+    needs: tuple[tuple[str, frozenset[str] | None], ...] | None = field(default=None, repr=False, compare=False)
+    functions: Mapping[str, Callable[..., Any]] | None = field(default=None, repr=False, compare=False)
+
+    def prune(self, context: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The part of ``context`` the expression uses (all of it when that cannot be told)."""
+        if self.needs is None:
+            return context
+        out: dict[str, Any] = {}
+        for name, fields in self.needs:
+            if name not in context:
+                continue
+            value = context[name]
+            if fields is not None and isinstance(value, Mapping):
+                value = {k: value[k] for k in fields if k in value}
+            out[name] = value
+        return out
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
-        variables = to_cel(context)
+        variables = to_cel(self.prune(context))
+        functions = self.functions if self.functions is not None else _function_table()
         try:
-            return self.program.execute(cel.Context(variables=variables, functions=_function_table()))
+            return self.program.execute(cel.Context(variables=variables, functions=functions))
         except Exception as exc:  # the CEL runtime raises RuntimeError/TypeError/ValueError
             raise ExpressionRuntimeError(str(exc)) from exc
 
@@ -209,6 +230,24 @@ class Expression:
         if not isinstance(result, bool):
             raise ExpressionRuntimeError(f"the condition gave {result!r}, not true or false")
         return result
+
+
+def _needs(plain: str, variables: list[str], bound: set[str]) -> tuple[tuple[str, frozenset[str] | None], ...] | None:
+    """Per variable the expression names: the first-level fields it reads, or None when it uses the
+    variable some other way (passes it to a function, calls a method on it, compares it whole)."""
+    needs = []
+    for name in variables:
+        if name in bound:
+            continue  # a comprehension's own variable, not one of the context's
+        fields: set[str] | None = set()
+        for use in re.finditer(rf"(?<![\w.]){re.escape(name)}(?!\w)", plain):
+            access = re.match(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?", plain[use.end():])
+            if access is None or access.group(2):
+                fields = None
+                break
+            fields.add(access.group(1))  # type: ignore[union-attr]
+        needs.append((name, frozenset(fields) if fields is not None else None))
+    return tuple(needs)
 
 
 @lru_cache(maxsize=1)
@@ -270,7 +309,10 @@ def _compile(source: str, schema: Schema, boolean: bool, field_name: str) -> Exp
                 offset = match.start() + plain[match.start():match.end()].find(parts[depth - 1])
                 fail(_("Unknown field “%(name)s”.") % {"name": ".".join(parts[:depth])}, offset=offset)
 
-    expression = Expression(source, schema, program, boolean)
+    used = {name: FUNCTIONS[name].func for name in program.functions() if name in FUNCTIONS}
+    shadowed = any(schema.var(name) is not None for name in bound)  # keep everything when in doubt
+    needs = None if shadowed else _needs(plain, list(program.variables()), bound)
+    expression = Expression(source, schema, program, boolean, needs=needs, functions=used)
     try:
         result = expression.evaluate(schema.sample())
     except ExpressionRuntimeError as exc:

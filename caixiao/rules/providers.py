@@ -134,7 +134,7 @@ class ProductProvider:
                     "safety_stock": product["safety_stock"], "min_order_qty": product["min_order_qty"],
                     "lead_time_days": product["lead_time_days"], "purchase_price": product["purchase_price"],
                     "sale_price": product["sale_price"], "needs_qc": product["needs_qc"],
-                    "weekly_sales": series, "sales_12w": sum(series, ZERO),
+                    "weekly_sales": [float(q) for q in series], "sales_12w": sum(series, ZERO),
                 },
                 "warehouse": warehouse,
                 "as_of": as_of_date,
