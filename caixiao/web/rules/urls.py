@@ -8,6 +8,7 @@ urlpatterns = [
     path("settings/rules/", views.rule_list, name="rules"),
     path("settings/rules/new/", views.rule_create, name="rule-create"),
     path("settings/rules/preview/", views.rule_preview, name="rule-preview"),
+    path("settings/rules/dry-run/", views.rule_draft_dry_run, name="rule-draft-dry-run"),
     path("settings/rules/changes/", views.change_list, name="rule-changes"),
     path("settings/rules/changes/<int:pk>/revert/", views.change_revert, name="rule-change-revert"),
     path("settings/rules/runs/", views.run_list, name="rule-runs"),

@@ -140,6 +140,8 @@ def _editor_page(request: HttpRequest, editor: Editor, rule: Rule | None) -> Htt
         "action_blocks": action_widgets(editor),
         "title": _("Edit rule %(code)s") % {"code": rule.code} if rule else _("New rule"),
         "preview_url": reverse("web:rule-preview"), "joins": builder.JOIN_LABELS,
+        "draft_dry_run_url": reverse("web:rule-draft-dry-run"),
+        "draft_start": timezone.localdate() - dt.timedelta(weeks=12), "draft_end": timezone.localdate(),
     })
 
 
@@ -258,6 +260,41 @@ def rule_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
         "condition_text": presentation.describe_condition(rule.current_version),
         "actions": presentation.describe_action_list(rule.current_version.actions if rule.current_version else []),
         "can_change": request.user.has_perm(CHANGE)})
+
+
+@login_required
+@require_POST
+def rule_draft_dry_run(request: HttpRequest) -> HttpResponse:
+    """Dry-run what the editor holds, before saving (htmx): the same result table as the dry-run page,
+    or the errors that keep the draft from being checked."""
+    if not (request.user.has_perm(ADD) or request.user.has_perm(CHANGE)):
+        require(request, CHANGE)
+    rule_id = request.POST.get("rule_id", "")
+    rule = _rule(int(rule_id)) if rule_id.isdigit() and len(rule_id) < 18 else None
+    editor = Editor.from_post(request.POST, rule=rule)
+    form = DryRunForm({"start": request.POST.get("draft-start"), "end": request.POST.get("draft-end")})
+    for name in ("code", "name"):  # a draft need not be named to be tried
+        if name in editor.header.fields:
+            editor.header.fields[name].required = False
+    context: dict[str, Any] = {"result": None, "errors": []}
+    if not form.is_valid():
+        context["errors"] = [str(m) for msgs in form.errors.values() for m in msgs]
+    elif not editor.header.is_valid():
+        context["errors"] = [f"{editor.header.fields[k].label}: {m}" if k in editor.header.fields else str(m)
+                             for k, msgs in editor.header.errors.items() for m in msgs]
+    else:
+        start = timezone.make_aware(dt.datetime.combine(form.cleaned_data["start"], dt.time.min))
+        end = timezone.make_aware(dt.datetime.combine(form.cleaned_data["end"] + dt.timedelta(days=1), dt.time.min))
+        try:
+            data = editor.service_data()
+            data["name"] = data.get("name") or "draft"
+            if rule is None:
+                data["code"] = data.get("code") or "draft"
+            context["result"] = services.dry_run(start=start, end=end, data=data,
+                                                 rule_id=rule.pk if rule else None)
+        except DomainError as err:
+            context["errors"] = [str(m) for msgs in (err.fields or {"": [err.message]}).values() for m in msgs]
+    return render(request, "web/rules/_draft_dry_run.html", context)
 
 
 # Change log and runs ----------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_others_get_403(login, make_user, rule, change):
                 reverse("web:rule-changes"), reverse("web:rule-runs")):
         assert client.get(url).status_code == 403, url
     for url in (reverse("web:rule-toggle", args=[rule.pk]), reverse("web:rule-change-revert", args=[change.pk]),
-                reverse("web:rule-run-revert", args=[change.run_id]), reverse("web:rule-preview")):
+                reverse("web:rule-run-revert", args=[change.run_id]), reverse("web:rule-preview"),
+                reverse("web:rule-draft-dry-run")):
         assert client.post(url, {"enabled": "1"}).status_code == 403, url
     assert client.post(reverse("web:rule-create"), BASE).status_code == 403
     assert Rule.objects.count() == 1 and Rule.objects.get().enabled is False
@@ -198,3 +199,20 @@ def test_revert_a_whole_run(admin, change):
     assert response.status_code == 200 and "Reverted 1 changes" in response.content.decode()
     change.refresh_from_db()
     assert change.reverted_at is not None and change.revert_reason == "run"
+
+
+def test_a_draft_is_dry_run_from_the_editor_without_saving(admin, rule):
+    url = reverse("web:rule-draft-dry-run")
+    body = {**BASE, "code": "", "name": "", "draft-start": "2026-01-01", "draft-end": "2026-03-01"}
+    response = admin.post(url, body)
+    assert response.status_code == 200 and "dry-run-result" in response.content.decode()
+    assert not Rule.objects.filter(code="draft").exists() and Rule.objects.count() == 1
+    editing = admin.post(url, {**body, "rule_id": str(rule.pk)})
+    assert "dry-run-result" in editing.content.decode()
+    rule.refresh_from_db()
+    assert rule.versions.count() == 1
+    bad = admin.post(url, {**body, "mode": "cel", "cel": "product.available <"}).content.decode()
+    assert "draft-dry-run-errors" in bad and "Line 1, column" in bad
+    backwards = admin.post(url, {**body, "draft-start": "2026-03-01", "draft-end": "2026-01-01"}).content.decode()
+    assert "draft-dry-run-errors" in backwards
+    assert "Dry-run this draft" in admin.get(reverse("web:rule-create")).content.decode()
