@@ -152,7 +152,7 @@ def _edit(request: HttpRequest, rule: Rule | None) -> HttpResponse:
     editor = Editor.from_post(request.POST, rule=rule)
     if any(name in request.POST for name in COMMANDS):
         editor.apply_command(request.POST)
-        editor.header._errors = ErrorDict()  # a refresh while typing: no "required" errors yet
+        editor.header._errors = ErrorDict()  # type: ignore[attr-defined]  # a refresh: no "required" errors yet
         return _editor_page(request, editor, rule)
     if editor.header.is_valid():
         try:
