@@ -8,9 +8,12 @@ How to run (from the repository root):
     .venv/bin/python bench/order_entry.py --pg-url postgres://user@host:5432 --orders 600 --products 60
 
 What it measures: sales orders of 3 lines (3 different products, 1–3 pieces each) created and confirmed
-(reserving stock, "backorder" policy) per second, with 1, 4 and 16 concurrent clients, each a process
-(forked after setup, as web workers are; ``--threads``: threads of one process, where the app's Python
-shares one interpreter lock) with its own database connection, the same for both sides:
+(reserving stock, "backorder" policy) per second, with 1, 4 and 16 concurrent clients, each with its own
+database connection, run the same way for both sides and as each deployment runs (DESIGN.md "Two
+deployments"): on SQLite threads of one process (the embedded default is one process; SQLite lets one
+writer in at a time and processes would wait on its file lock by polling), on PostgreSQL forked
+processes (the scale layout runs several web processes; threads would share one interpreter lock).
+``--clients-as threads|processes`` runs both engines one way:
 
 - **app**: ``sales.services.create_order`` then ``confirm_order``, i.e. the whole application: input
   checks, scoping, numbering, pricing, the ledger's conditional UPDATEs, audit entries, outbox events
@@ -64,13 +67,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=480, help="orders per run, shared by the clients")
     parser.add_argument("--products", type=int, default=60, help="products per run")
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)), help="client counts, e.g. 1,4,16")
-    parser.add_argument("--threads", action="store_true", help="clients as threads of one process (default: processes)")
+    parser.add_argument("--clients-as", choices=["auto", "threads", "processes"], default="auto",
+                        help="auto: threads on SQLite, processes on PostgreSQL")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
-    mode = "threads" if args.threads else "processes"
     if args.child:
+        mode = args.clients_as if args.clients_as != "auto" else "threads" if args.child == "sqlite" else "processes"
         run_engine(args.child, args.url, orders=args.orders, products=args.products, clients=clients, mode=mode)
         return
 
@@ -82,14 +86,14 @@ def main() -> None:
     if server and not args.sqlite_only:
         engines.append(("postgresql", f"{server.rstrip('/')}/{PG_DATABASE}"))
     print(f"Order entry: {LINES}-line sales orders created and confirmed per second; {args.orders} orders "
-          f"per run over {args.products} products; clients {clients} ({mode}).")
+          f"per run over {args.products} products; clients {clients}.")
     print(f"{'engine':<11} {'clients':>7} {'app/s':>9} {'baseline/s':>11} {'ratio':>7}  "
           f"{'app oversold':>12} {'base oversold':>13}  invariants")
     failed = False
     for engine, url in engines:
         result = subprocess.run([sys.executable, __file__, "--child", engine, "--url", url, "--orders",
                                  str(args.orders), "--products", str(args.products), "--clients", args.clients,
-                                 *(["--threads"] if args.threads else [])],
+                                 "--clients-as", args.clients_as],
                                 cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=False)
         failed |= result.returncode != 0
     sys.exit(1 if failed else 0)
@@ -109,7 +113,7 @@ def run_engine(engine: str, url: str, *, orders: int, products: int, clients: li
     call_command("migrate", verbosity=0)
     world = World.create()
     try:
-        print(f"{engine}: statements per order (create + confirm): app {app_statements(world)}, "
+        print(f"{engine}: clients as {mode}; statements per order (create + confirm): app {app_statements(world)}, "
               f"baseline {baseline_statements(world, engine, url)}", flush=True)
         for count in clients:
             app = run_clients(world, count, orders, products, app_client, label=f"app-{count}", mode=mode)
@@ -165,11 +169,15 @@ class World:
 
     @classmethod
     def create(cls) -> World:
+        from caixiao.accounts import services as account_services
         from caixiao.accounts.models import User
+        from caixiao.approvals.defaults import ensure_default_flows
         from caixiao.catalog.models import Category, Unit
         from caixiao.inventory.models import Location, Warehouse
         from caixiao.partners.models import Customer, CustomerCategory, Region
 
+        account_services.sync_roles()  # as the app starts (manage.py serve): roles, then the seeded approval
+        ensure_default_flows()  # flows, which every confirmation asks (none of these orders needs approval)
         rep = User.objects.create_user(username="bench_rep", password="x")
         customer = Customer.objects.create(code="BENCH", name="压测客户", account_manager=rep,
                                            category=CustomerCategory.objects.create(code="BENCH", name="b"),

@@ -19,7 +19,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Round
 
 from caixiao.accounts import selectors as account_selectors
@@ -208,15 +208,20 @@ def backordered_lines(*, product_id: int, warehouse_id: int) -> list[tuple[Sales
 # Credit (S2) -------------------------------------------------------------------------------------------
 def open_order_value(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
     """What the customer's confirmed and partially shipped orders are worth that has not shipped (nor
-    been cancelled) yet: each line's gross amount pro rata of its open quantity, one query."""
+    been cancelled) yet: each line's gross amount pro rata of its open quantity. Lines nothing has left
+    are summed by the database; only the few partly shipped or cancelled ones are read, so the cost does
+    not grow with the customer's open orders (it runs on every confirmation: issue 3 item 8)."""
     lines = SalesOrderLine.objects.filter(order__customer_id=customer_id, order__status__in=OPEN_ORDER_STATUSES)
     if exclude_order_id is not None:
         lines = lines.exclude(order_id=exclude_order_id)
-    rows = lines.values_list("total_gross", "quantity", "quantity_shipped", "quantity_cancelled")
-    total = ZERO
-    for gross, quantity, shipped, cancelled in rows:
-        if quantity:
-            total += Decimal(gross) * (Decimal(quantity) - Decimal(shipped) - Decimal(cancelled)) / Decimal(quantity)
+    untouched = Q(quantity_shipped=0, quantity_cancelled=0)
+    sums = lines.aggregate(untouched=Sum("total_gross", filter=untouched), partial=Count("pk", filter=~untouched))
+    total = Decimal(sums["untouched"] or ZERO)
+    if sums["partial"]:
+        rows = lines.exclude(untouched).values_list("total_gross", "quantity", "quantity_shipped", "quantity_cancelled")
+        for gross, quantity, shipped, cancelled in rows:
+            if quantity:
+                total += Decimal(gross) * (Decimal(quantity) - Decimal(shipped) - Decimal(cancelled)) / Decimal(quantity)
     return quantize_money(total, "CNY")
 
 
