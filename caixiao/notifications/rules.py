@@ -77,9 +77,14 @@ _RECIPIENT_PARAMS = {
 
 
 def _people(ctx: ActionContext) -> list[Any]:
-    users = list(get_user_model().objects.filter(pk__in=ctx.params.get("users") or [], is_active=True))
-    for role in ctx.params.get("roles") or []:
-        users += services.users_with_role(role)
+    cache = ctx.state.setdefault("notify_people", {})  # the same users and roles for every target of a run
+    key = (tuple(ctx.params.get("users") or ()), tuple(ctx.params.get("roles") or ()))
+    if key not in cache:
+        fixed = list(get_user_model().objects.filter(pk__in=key[0], is_active=True))
+        for role in key[1]:
+            fixed += services.users_with_role(role)
+        cache[key] = fixed
+    users = list(cache[key])
     for name in ctx.params.get("recipients") or []:
         users += RECIPIENTS[name][1](ctx)
     return list({u.pk: u for u in users}.values())

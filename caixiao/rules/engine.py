@@ -30,7 +30,7 @@ from caixiao.core.models import OutboxEvent
 from caixiao.rules import events
 from caixiao.rules.actions import Action, ActionContext, Verdict, get_action
 from caixiao.rules.enums import TriggerKind
-from caixiao.rules.expressions import Expression, ExpressionRuntimeError, compile_expression
+from caixiao.rules.expressions import Batch, Expression, ExpressionRuntimeError, compile_expression
 from caixiao.rules.models import Rule, RuleRun, RuleVersion
 from caixiao.rules.subjects import Item, Target, get_subject
 
@@ -120,19 +120,17 @@ def evaluate(rules: Sequence[Rule], items: Iterable[Item]) -> list[Outcome]:
         except Exception as exc:  # a version that no longer compiles or an unregistered action
             outcomes.append(Outcome(rule, None, error=_short(exc)))
     live = [o for o in outcomes if o.prepared is not None]
+    batch = Batch([o.prepared.expression for o in live])  # type: ignore[union-attr]
     for item in items:
-        context = item[1]
-        for outcome in live:
+        results = batch.matches(item[1])
+        for outcome, result in zip(live, results, strict=True):
             if outcome.error:
                 continue
             outcome.evaluated += 1
-            try:
-                matched = outcome.prepared.expression.matches(context)  # type: ignore[union-attr]
-            except ExpressionRuntimeError as exc:
+            if isinstance(result, ExpressionRuntimeError):
                 outcome.error = gettext("The condition failed on %(target)s: %(error)s") % {
-                    "target": item[0].label or item[0].object_id, "error": exc}
-                continue
-            if matched:
+                    "target": item[0].label or item[0].object_id, "error": result}
+            elif result:
                 outcome.matches.append(item)
             elif outcome.prepared.resolves:  # type: ignore[union-attr]
                 outcome.unmatched.append(item)

@@ -232,6 +232,42 @@ class Expression:
         return result
 
 
+class Batch:
+    """Several checked expressions over the same contexts (the rules of one subject in one sweep): each
+    context crosses into CEL once, pruned to what any of them uses, and every program runs on it."""
+
+    def __init__(self, expressions: list[Expression]) -> None:
+        self.expressions = expressions
+        needs: dict[str, set[str] | None] = {}
+        whole = any(e.needs is None for e in expressions)
+        for expression in expressions:
+            for name, fields in expression.needs or ():
+                if fields is None or needs.get(name, set()) is None:
+                    needs[name] = None
+                else:
+                    needs.setdefault(name, set()).update(fields)  # type: ignore[union-attr]
+        self.pruner = Expression("", expressions[0].schema if expressions else Schema("", "", ()), None,
+                                 needs=None if whole else tuple(
+                                     (n, frozenset(f) if f is not None else None) for n, f in needs.items()))
+        self.functions: dict[str, Callable[..., Any]] = {}
+        for expression in expressions:
+            self.functions.update(expression.functions if expression.functions is not None else _function_table())
+
+    def matches(self, context: Mapping[str, Any]) -> list[bool | ExpressionRuntimeError]:
+        """Per expression: its boolean result, or the ``ExpressionRuntimeError`` it raised."""
+        cel_context = cel.Context(variables=to_cel(self.pruner.prune(context)), functions=self.functions)
+        results: list[bool | ExpressionRuntimeError] = []
+        for expression in self.expressions:
+            try:
+                result = expression.program.execute(cel_context)
+            except Exception as exc:
+                results.append(ExpressionRuntimeError(str(exc)))
+                continue
+            results.append(result if isinstance(result, bool) else ExpressionRuntimeError(
+                f"the condition gave {result!r}, not true or false"))
+        return results
+
+
 def _needs(plain: str, variables: list[str], bound: set[str]) -> tuple[tuple[str, frozenset[str] | None], ...] | None:
     """Per variable the expression names: the first-level fields it reads, or None when it uses the
     variable some other way (passes it to a function, calls a method on it, compares it whole)."""

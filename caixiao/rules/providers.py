@@ -9,8 +9,7 @@ from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Sum
-from django.db.models.functions import TruncWeek
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from caixiao.catalog.models import Product
@@ -48,24 +47,20 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 def weekly_sales(as_of: dt.datetime, *, product_ids: Collection[int] | None = None,
                  weeks: int = WEEKS) -> dict[Pair, list[Decimal]]:
     """Shipped (issued on-hand) quantity per product × warehouse in each of the ``weeks`` complete
-    calendar weeks (Monday–Sunday, local time) before the week of ``as_of``, oldest first: one query."""
+    calendar weeks (Monday–Sunday, local time) before the week of ``as_of``, oldest first: one query,
+    one row per pair (a conditional sum per week, no per-row date function)."""
     end = week_start(timezone.localtime(as_of).date())
     start = end - dt.timedelta(weeks=weeks)
+    bounds = [_local_midnight(start + dt.timedelta(weeks=i)) for i in range(weeks + 1)]
     moves = StockMove.objects.filter(kind=MoveKind.ISSUE, state=StockState.ON_HAND,
-                                     created_at__gte=_local_midnight(start), created_at__lt=_local_midnight(end))
+                                     created_at__gte=bounds[0], created_at__lt=bounds[-1])
     if product_ids is not None:
         moves = moves.filter(product_id__in=product_ids)
-    rows = (moves.annotate(week=TruncWeek("created_at")).values("product_id", "warehouse_id", "week")
-            .annotate(total=Sum("quantity")).order_by())
-    out: dict[Pair, list[Decimal]] = {}
-    for row in rows:
-        week = row["week"]
-        day = timezone.localtime(week).date() if isinstance(week, dt.datetime) else week
-        index = (day - start).days // 7
-        if 0 <= index < weeks:
-            series = out.setdefault((row["product_id"], row["warehouse_id"]), [ZERO] * weeks)
-            series[index] += -row["total"]
-    return out
+    sums = {f"w{i}": Sum("quantity", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
+            for i in range(weeks)}
+    rows = moves.values("product_id", "warehouse_id").annotate(**sums).order_by()
+    return {(row["product_id"], row["warehouse_id"]): [-(row[f"w{i}"] or ZERO) for i in range(weeks)]
+            for row in rows.iterator(chunk_size=5000)}
 
 
 def _balances(pairs: Collection[Pair] | None) -> dict[Pair, dict[str, Decimal]]:
