@@ -81,7 +81,7 @@ def _clean_params(kind: str, params: Mapping[str, Any], field: str, *, check_app
         if not isinstance(role, str) or not role.strip():
             raise nobody(_("Choose a role."))
         role = role.strip()
-        if not Group.objects.filter(name=role).exists():
+        if check_approvers and not Group.objects.filter(name=role).exists():
             raise nobody(_("There is no role “%(role)s”.") % {"role": role})
         count = users.filter(groups__name=role).distinct().count()
         if check_approvers and not count:
@@ -91,7 +91,7 @@ def _clean_params(kind: str, params: Mapping[str, Any], field: str, *, check_app
         position_id = _as_int(params.get("position_id"))
         if position_id is None and isinstance(params.get("position"), str):
             position_id = Position.objects.filter(code=params["position"]).values_list("pk", flat=True).first()
-        if position_id is None or not Position.objects.filter(pk=position_id).exists():
+        if position_id is None or (check_approvers and not Position.objects.filter(pk=position_id).exists()):
             raise nobody(_("Choose an existing position."))
         count = users.filter(position_id=position_id).count()
         if check_approvers and not count:

@@ -170,3 +170,10 @@ def test_the_seed_command_is_idempotent(roles):
     assert PURCHASE_ORDER in first.getvalue()
     assert ApprovalFlow.objects.filter(document_type=PURCHASE_ORDER).count() == 1
     assert PURCHASE_ORDER not in second.getvalue()
+
+
+def test_seeding_works_before_any_role_or_user_exists(db):
+    from django.contrib.auth.models import Group
+
+    assert not Group.objects.exists()
+    assert PURCHASE_ORDER in {f.document_type for f in ensure_default_flows()}
