@@ -249,3 +249,15 @@ def test_delegation_crud_and_the_delegate_decides(flow, people, api_as):
     assert ended.json()["in_force"] is False and ended.json()["ended_at"]
     assert manager.delete(f"/approval-delegations/{delegation['id']}").status_code == 204
     assert ApprovalInstance.objects.count() == 1
+
+
+def test_lists_have_query_ceilings(api, flow, people, django_assert_max_num_queries):
+    for _ in range(5):
+        submit(people, "100")
+    manager = people["manager"]
+    with django_assert_max_num_queries(8):
+        assert manager.get("/approval-tasks").json()["count"] == 5
+    with django_assert_max_num_queries(8):
+        assert api.get("/approval-instances").json()["count"] == 5
+    with django_assert_max_num_queries(8):
+        assert api.get("/approval-flows").json()["count"] == 1
