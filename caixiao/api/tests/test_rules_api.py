@@ -209,6 +209,9 @@ def test_dry_run_saved_rule_and_draft(api):
     assert bad.status_code == 422 and bad.json()["details"]["column"] == 21
     backwards = api.post(f"/rules/{rule['id']}/dry-run", {"start": today, "end": "2026-01-01"})
     assert backwards.status_code == 422 and "end" in backwards.json()["fields"]
+    for start, end, key in (("0001-01-01", "0001-01-02", "start"), ("2026-01-01", "9999-12-31", "end")):
+        response = api.post(f"/rules/{rule['id']}/dry-run", {"start": start, "end": end})
+        assert response.status_code == 422 and key in response.json()["fields"]
 
 
 def _changed_product(api, rule_id):

@@ -487,7 +487,14 @@ def _period(start: date, end: date) -> tuple[datetime, datetime]:
     return begin, timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 30)
+
+
 def _dry_run(start: date, end: date, **kwargs: Any) -> Any:
+    for name, day in (("start", start), ("end", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise ValidationFailed(fields={name: [_("Enter a date between %(first)s and %(last)s.") % {
+                "first": EARLIEST.isoformat(), "last": LATEST.isoformat()}]})
     if end < start:
         raise ValidationFailed(fields={"end": [_("The end must not be before the start.")]})
     begin, finish = _period(start, end)

@@ -234,6 +234,10 @@ class DryRunForm(BootstrapForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("start", "end"):
+            if data.get(name) and not dt.date(1970, 1, 1) <= data[name] <= dt.date(2999, 12, 30):
+                self.add_error(name, _("Enter a date between %(first)s and %(last)s.") % {
+                    "first": "1970-01-01", "last": "2999-12-30"})  # also drops it from cleaned_data
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The end must not be before the start."))
         return data

@@ -186,6 +186,8 @@ def test_toggle_dry_run_and_reverts(admin, rule, change):
     assert page.status_code == 200 and "dry-run-result" in page.content.decode()
     backwards = admin.get(reverse("web:rule-dry-run", args=[rule.pk]), {"start": "2026-03-01", "end": "2026-01-01"})
     assert "dry-run-result" not in backwards.content.decode()
+    ancient = admin.get(reverse("web:rule-dry-run", args=[rule.pk]), {"start": "0001-01-01", "end": "9999-12-31"})
+    assert ancient.status_code == 200 and "dry-run-result" not in ancient.content.decode()
     response = admin.post(reverse("web:rule-change-revert", args=[change.pk]))
     assert response.status_code == 302
     change.refresh_from_db()
