@@ -206,12 +206,28 @@ def _date(raw: Any) -> dt.date | None:
         return None
 
 
+def _string(value: str) -> str:
+    """A CEL string literal for any text: ``expressions.literal`` escapes backslashes and quotes; line
+    breaks and other control characters (which CEL strings cannot hold raw) become ``\\uXXXX``."""
+    quoted = literal(value)
+    return "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u2028\u2029" else ch
+                   for ch in quoted)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return literal(value)
+
+
 def _cel_value(value: Any, type_: str) -> str:
     if type_ == "integer":
         return str(int(value))
     if type_ == "date":
         return f'timestamp("{value.isoformat()}T00:00:00Z")'
-    return literal(value)
+    return _literal(value)
 
 
 def _parse_value(raw: Any, type_: str, var: Var | None, errors: _Errors, key: str) -> Any:
@@ -374,7 +390,7 @@ def _clause(schema_fields: dict[str, Field], row: dict[str, Any]) -> str:
 
 def _choice_or_value(value: Any, type_: str, var: Var | None) -> str:
     if var is not None and var.choices:
-        return literal(value)
+        return _literal(value)
     return _cel_value(_revive(value, type_), type_)
 
 
@@ -440,7 +456,7 @@ _TOKEN = re.compile(r"""
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>&&|\|\||==|!=|<=|>=|<|>|!|\(|\)|\[|\]|,|\.|-)
 """, re.VERBOSE)
-_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
+_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t", "r": "\r"}
 
 
 class _Unreadable(Exception):
@@ -463,7 +479,10 @@ def _tokens(source: str) -> list[tuple[str, str]]:
 def _unquote(token: str) -> str:
     body, out, i = token[1:-1], [], 0
     while i < len(body):
-        if body[i] == "\\":
+        if body[i] == "\\" and body[i + 1:i + 2] == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
+            out.append(chr(int(body[i + 2:i + 6], 16)))
+            i += 6
+        elif body[i] == "\\":
             if i + 1 >= len(body) or body[i + 1] not in _ESCAPES:
                 raise _Unreadable
             out.append(_ESCAPES[body[i + 1]])

@@ -204,3 +204,32 @@ def test_describe_rows_reads_like_a_sentence():
             {"field": "amount", "op": "ge", "value": "5"}]
     with translation.override("en"):
         assert builder.describe_rows(SCHEMA, rows) == "Product · Available < Product · Safety stock and amount ≥ 5"
+
+
+# Property: whatever a user types, the generated CEL compiles, keeps the value, and reads back -------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
+NUMBER = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, places=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT, prefix=TEXT, choices=st.lists(TEXT.filter(lambda t: "," not in t), min_size=1, max_size=4),
+       number=NUMBER, join=st.sampled_from(["all", "any"]))
+def test_any_typed_value_gives_cel_that_compiles_evaluates_and_reads_back(text, prefix, choices, number, join):
+    rows = [{"field": "product.code", "op": "eq", "value": text},
+            {"field": "product.code", "op": "startswith", "value": prefix},
+            {"field": "product.code", "op": "in", "value": choices},
+            {"field": "amount", "op": "le", "value": str(number)}]
+    try:
+        source, cleaned = builder.build(SCHEMA, rows, join=join)
+    except ValidationFailed as err:  # only an empty text may be refused
+        assert all(key.endswith(".value") for key in err.fields)
+        assert not text.strip() or not prefix.strip() or not all(c.strip() for c in choices)
+        return
+    context = {"product": {**CONTEXT["product"], "code": text}, "amount": number}
+    expected = [True, text.startswith(prefix), text in cleaned[2]["value"], True]
+    result = compile_expression(source, SCHEMA).matches(context)
+    assert result is (all(expected) if join == "all" else any(expected))
+    assert builder.cel_to_rows(SCHEMA, source) == (join, cleaned)
