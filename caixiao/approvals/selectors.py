@@ -72,9 +72,12 @@ def delegators_of(user: Any, *, on: dt.date | None = None) -> list[Delegation]:
 
 
 def tasks_for(*, user: Any, status: str | None = TaskStatus.PENDING) -> QuerySet[ApprovalTask]:
-    """The user's tasks, and (for pending ones) those of colleagues who delegated to them now."""
+    """The user's tasks, and (for pending ones) those of colleagues who delegated to them now; decided
+    ones include those the user decided on somebody's behalf."""
     cond = Q(assignee_id=user.pk)
-    if status == TaskStatus.PENDING:
+    if status != TaskStatus.PENDING:
+        cond |= Q(decided_by_id=user.pk)
+    else:
         for delegation in delegators_of(user):
             for_them = Q(assignee_id=delegation.from_user_id)
             if delegation.document_types:

@@ -85,6 +85,7 @@ def test_the_delegate_may_decide_tasks_given_before_the_delegation(named_flow, b
     services.approve(task_id=task.pk, actor=deputy, comment="for the boss")
     task.refresh_from_db()
     assert (task.status, task.decided_by, task.assignee) == (TaskStatus.APPROVED, deputy, boss)
+    assert list(selectors.tasks_for(user=deputy, status=TaskStatus.APPROVED)) == [task]
 
 
 def test_delegations_are_checked(boss, deputy, make_user):
