@@ -132,7 +132,7 @@ def test_order_page_says_sent_for_approval_and_shows_the_panel(login, people, wo
                        actor=people["rep"])
     client = login(people["rep"])
     response = client.post(reverse("web:sales-order-action", args=[order.pk, "confirm"]), follow=True)
-    assert "sent for approval" in response.content.decode()
+    assert [m.tags for m in response.context["messages"]] == ["approval info"]  # "sent for approval"
     assert SalesOrder.objects.get(pk=order.pk).status == SalesOrderStatus.PENDING_APPROVAL
     panel = response.context["approval"]
     assert panel["instance"].status == InstanceStatus.PENDING and panel["withdraw_url"]
@@ -234,3 +234,38 @@ def test_a_step_nobody_can_approve_and_a_flow_without_steps_are_refused_on_their
     response = client.post(url, flow_post([]))
     assert response.status_code == 200 and response.context["flow_form"].non_field_errors()
     assert ApprovalFlow.objects.count() == before
+
+
+def test_the_second_of_two_approvers_sees_already_decided_in_the_row(login, people, pending, make_user):
+    """Any-one step with two sales managers: the first approves, the second's click changes nothing and
+    says why in the row."""
+    second = make_user("sales_manager")
+    pending.refresh_from_db()
+    from caixiao.sales import services as sales_services
+
+    sales_services.cancel_order(order_id=pending.pk, actor=people["rep"])  # start again with both managers
+    customer = pending.customer
+    order = make_order(customer=customer, warehouse=pending.warehouse, items=[(pending.lines.first().product, 10)],
+                       actor=people["rep"], confirm=True)
+    first_task = ApprovalTask.objects.get(instance__object_id=str(order.pk), assignee=people["manager"])
+    second_task = ApprovalTask.objects.get(instance__object_id=str(order.pk), assignee=second)
+    login(people["manager"]).post(reverse("web:approval-decide", args=[first_task.pk, "approve"]), **HTMX)
+    response = login(second).post(reverse("web:approval-decide", args=[second_task.pk, "approve"]),
+                                  {"row": "inbox"}, **HTMX)
+    assert "decision-error" in response.content.decode()
+    second_task.refresh_from_db()
+    assert second_task.status == TaskStatus.SKIPPED
+
+
+def test_the_order_page_offers_the_approver_a_decide_button(login, people, pending, world):
+    from caixiao.accounts.models import Department
+
+    sales = Department.objects.create(code="SALES-X", name="销售部")
+    for user in (people["rep"], people["manager"]):
+        user.department = sales
+        user.save(update_fields=["department"])
+    response = login(people["manager"]).get(reverse("web:sales-order", args=[pending.pk]))
+    assert response.status_code == 200
+    assert response.context["approval"]["my_task"] == manager_task(people)
+    assert 'id="approval-open-task"' in response.content.decode()
+    assert not response.context["approval"]["withdraw_url"]
