@@ -45,10 +45,7 @@ EVENT_TRIGGERS_TTL = 5.0  # seconds another process may take to see a newly enab
 class Prepared:
     expression: Expression
     actions: tuple[tuple[Action, dict[str, Any]], ...]
-
-    @property
-    def resolves(self) -> bool:
-        return any(a.resolve is not None for a, _p in self.actions)
+    resolves: bool = False  # an action wants the targets that do not match (to close what it opened)
 
 
 _PREPARED: dict[tuple[Any, ...], Prepared] = {}
@@ -68,7 +65,7 @@ def prepare(version: RuleVersion, subject_name: str) -> Prepared:
         if action is None:
             raise LookupError(f"the action {spec.get('type')!r} is not registered")
         actions.append((action, dict(spec.get("params") or {})))
-    prepared = Prepared(expression, tuple(actions))
+    prepared = Prepared(expression, tuple(actions), resolves=any(a.resolve is not None for a, _p in actions))
     if version.pk:
         if len(_PREPARED) > 2048:
             _PREPARED.clear()
@@ -108,6 +105,15 @@ class Outcome:
     matches: list[Item] = field(default_factory=list)
     unmatched: list[Item] = field(default_factory=list)
     error: str = ""
+
+
+def needs_of(rules: Sequence[Rule]) -> dict[str, frozenset[str] | None] | None:
+    """What the conditions of ``rules`` read, per variable (for the providers); None: everything."""
+    try:
+        prepared = [prepare(r.current_version, r.subject) for r in rules]  # type: ignore[arg-type]
+    except Exception:
+        return None  # evaluate() reports the broken rule
+    return dict(Batch([p.expression for p in prepared]).pruner.needs or ()) if prepared else None
 
 
 def evaluate(rules: Sequence[Rule], items: Iterable[Item]) -> list[Outcome]:
@@ -288,7 +294,7 @@ def on_event(event: OutboxEvent) -> list[RuleRun]:
     rules = [r for r in rules if r.current_version_id not in done]
     runs = []
     for subject_name, group in by_subject(rules).items():
-        items = list(get_subject(subject_name).contexts(event, event.created_at))
+        items = list(get_subject(subject_name).contexts(event, event.created_at, needs=needs_of(group)))
         for outcome in evaluate(group, items):
             runs.append(apply(outcome, trigger_kind=TriggerKind.EVENT, trigger_ref=trigger_ref,
                               as_of=event.created_at, event=event))
@@ -302,7 +308,7 @@ def run_schedule(schedule: str, *, as_of: dt.datetime | None = None) -> list[Rul
     trigger_ref = f"schedule:{schedule}"
     runs = []
     for subject_name, group in by_subject(enabled_rules(trigger_kind=TriggerKind.SCHEDULE, trigger=schedule)).items():
-        outcomes = evaluate(group, get_subject(subject_name).contexts(None, as_of))
+        outcomes = evaluate(group, get_subject(subject_name).contexts(None, as_of, needs=needs_of(group)))
         for outcome in outcomes:
             with transaction.atomic():
                 runs.append(apply(outcome, trigger_kind=TriggerKind.SCHEDULE, trigger_ref=trigger_ref, as_of=as_of))

@@ -170,8 +170,20 @@ def _blank_strings(source: str) -> str:
     return _STRING.sub(lambda m: " " * len(m.group(0)), source)
 
 
+_AS_IS = frozenset({bool, int, float, str, type(None)})
+
+
 def to_cel(value: Any) -> Any:
     """Convert a Python value for a CEL context (see the module docstring)."""
+    kind = type(value)  # exact types first: this runs for every field of every context evaluated
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
+        return float(value)
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_cel(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _AS_IS else to_cel(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Decimal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -83,15 +83,23 @@ def _since(as_of: dt.datetime, product_ids: Collection[int] | None) -> dict[Pair
     return out
 
 
+_SALES_FIELDS = frozenset({"weekly_sales", "sales_12w"})
+
+
 class ProductProvider:
-    def contexts(self, event: OutboxEvent | None, as_of: dt.datetime) -> Iterable[Item]:
+    accepts_needs = True
+
+    def contexts(self, event: OutboxEvent | None, as_of: dt.datetime, *,
+                 needs: Mapping[str, frozenset[str] | None] | None = None) -> Iterable[Item]:
+        fields = needs.get("product", None) if needs is not None else None
+        sales = fields is None or bool(fields & _SALES_FIELDS)
         if event is None:
-            return self.build(None, as_of)
+            return self.build(None, as_of, sales=sales)
         pairs = touched_pairs(event.payload)
-        return self.build(pairs, as_of) if pairs else ()
+        return self.build(pairs, as_of, sales=sales) if pairs else ()
 
     def build(self, pairs: Collection[Pair] | None, as_of: dt.datetime, *,
-              historical: bool = False) -> Iterator[Item]:
+              historical: bool = False, sales: bool = True) -> Iterator[Item]:
         """Contexts for ``pairs`` (None: every active product with a balance in any warehouse). With
         ``historical`` the stock figures are taken back to ``as_of`` through the ledger (allocated stays
         today's: reservations keep no history)."""
@@ -107,7 +115,7 @@ class ProductProvider:
             products_qs = products_qs.filter(pk__in=product_ids)
         products = {row["id"]: row for row in products_qs.values(*_PRODUCT_FIELDS).iterator(chunk_size=5000)}
         warehouses = {w.pk: {"code": w.code, "name": w.name} for w in Warehouse.objects.all()}
-        sales = weekly_sales(as_of, product_ids=product_ids)
+        weekly = weekly_sales(as_of, product_ids=product_ids) if sales else {}
         since = _since(as_of, product_ids) if historical else {}
         as_of_date = timezone.localtime(as_of).date()
         zeros = [ZERO] * WEEKS
@@ -120,7 +128,7 @@ class ProductProvider:
                 back = since.get(pair, {})
                 stock = {name: value - back.get(name, ZERO) if name != "allocated" else value
                          for name, value in stock.items()}
-            series = sales.get(pair, zeros)
+            series = weekly.get(pair, zeros)
             context = {
                 "product": {
                     "code": product["code"], "name": product["name"], "category": product["category__code"],

@@ -80,7 +80,12 @@ class Subject:
     def triggers(self) -> dict[str, tuple[str, ...]]:
         return {TriggerKind.EVENT: self.events, TriggerKind.SCHEDULE: self.schedules, TriggerKind.HOOK: self.hooks}
 
-    def contexts(self, event: OutboxEvent | None, as_of: dt.datetime) -> Iterable[Item]:
+    def contexts(self, event: OutboxEvent | None, as_of: dt.datetime, *,
+                 needs: Mapping[str, frozenset[str] | None] | None = None) -> Iterable[Item]:
+        """``needs`` (variable → the fields the rules read, None: all) lets a provider that declares
+        ``accepts_needs`` skip sources no rule reads (e.g. the weekly sales query)."""
+        if needs is not None and getattr(self.provider, "accepts_needs", False):
+            return self.provider.contexts(event, as_of, needs=needs)  # type: ignore[call-arg]
         return self.provider.contexts(event, as_of)
 
     def history(self, start: dt.datetime, end: dt.datetime) -> Iterable[HistoryItem]:
