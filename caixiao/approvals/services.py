@@ -325,7 +325,8 @@ def _evaluate_steps(flow: ApprovalFlow, dt_: DocumentType, context: Mapping[str,
     """The flow's steps as a snapshot, each marked ``matched`` on this document. A condition that
     fails on real data (division by zero, a missing key) counts as matching: when in doubt, ask."""
     snapshot = []
-    for step in flow.steps.all().order_by("position"):
+    # Sorted here: ``active_flow`` prefetched the steps, an ``order_by`` would query them again.
+    for step in sorted(flow.steps.all(), key=lambda s: s.position):
         matched, error = True, ""
         if step.condition:
             try:

@@ -20,8 +20,9 @@ def _for_update(queryset: QuerySet) -> QuerySet:
 
 
 def get_order_for_update(*, order_id: int) -> SalesOrder:
-    """``SalesOrder.DoesNotExist`` when there is no such order."""
-    return _for_update(SalesOrder.objects.all()).get(pk=order_id)
+    """``SalesOrder.DoesNotExist`` when there is no such order. The customer and the sales rep come with
+    it (confirming asks both, for the credit check and the approval's context); only the order is locked."""
+    return _for_update(SalesOrder.objects.select_related("customer", "owner")).get(pk=order_id)
 
 
 def lock_orders(order_ids: Iterable[int]) -> dict[int, SalesOrder]:
