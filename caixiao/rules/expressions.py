@@ -230,7 +230,7 @@ class Expression:
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         variables = to_cel(self.prune(context))
-        functions = self.functions if self.functions is not None else _function_table()
+        functions = dict(self.functions) if self.functions is not None else _function_table()
         try:
             return self.program.execute(cel.Context(variables=variables, functions=functions))
         except Exception as exc:  # the CEL runtime raises RuntimeError/TypeError/ValueError

@@ -59,8 +59,11 @@ def weekly_sales(as_of: dt.datetime, *, product_ids: Collection[int] | None = No
     sums = {f"w{i}": Sum("quantity", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
             for i in range(weeks)}
     rows = moves.values("product_id", "warehouse_id").annotate(**sums).order_by()
-    return {(row["product_id"], row["warehouse_id"]): [-(row[f"w{i}"] or ZERO) for i in range(weeks)]
-            for row in rows.iterator(chunk_size=5000)}
+    out: dict[Pair, list[Decimal]] = {}
+    for row in rows.iterator(chunk_size=5000):
+        values: dict[str, Any] = row  # type: ignore[assignment]
+        out[(values["product_id"], values["warehouse_id"])] = [-(values[f"w{i}"] or ZERO) for i in range(weeks)]
+    return out
 
 
 def _balances(pairs: Collection[Pair] | None) -> dict[Pair, dict[str, Decimal]]:
