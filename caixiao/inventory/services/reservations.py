@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from caixiao.catalog.models import Product
 from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 from caixiao.core.retry import retry_on_conflict
+from caixiao.core.rows import insert_rows, saved
 from caixiao.inventory import events, locks
 from caixiao.inventory.enums import MoveKind, ReservationStatus, StockState
 from caixiao.inventory.errors import InsufficientStock, ReservationExceeded, Shortage
@@ -108,12 +109,14 @@ def _reserve_all(requests: Sequence[ReserveRequest], refs: dict[int, Ref], check
         raise InsufficientStock(shortages=shortages)
 
     actor_id = actor.pk if getattr(actor, "pk", None) else None
-    created = iter(Reservation.objects.bulk_create([
-        Reservation(product_id=r.product_id, warehouse_id=r.warehouse_id, quantity=reserved[i],
-                    reference_type_id=refs[i].content_type_id, reference_id=refs[i].object_id,
-                    reference_label=refs[i].label, actor_id=actor_id)
-        for i, r in enumerate(requests) if reserved[i] > 0
-    ]))
+    now = timezone.now()
+    values = [{"product_id": r.product_id, "warehouse_id": r.warehouse_id, "quantity": reserved[i],
+               "quantity_consumed": ZERO, "quantity_released": ZERO, "status": ReservationStatus.OPEN,
+               "reference_type_id": refs[i].content_type_id, "reference_id": refs[i].object_id,
+               "reference_label": refs[i].label, "actor_id": actor_id, "created_at": now, "updated_at": now}
+              for i, r in enumerate(requests) if reserved[i] > 0]
+    # One plain multi-row INSERT (core/rows.py): the same row as bulk_create, without building the query.
+    created = iter(saved(Reservation, pk, row) for pk, row in zip(insert_rows(Reservation, values), values, strict=True))
     results = [ReserveResult(request=r, reserved=reserved[i], shortage=r.quantity - reserved[i],
                              reservation=next(created) if reserved[i] > 0 else None)
                for i, r in enumerate(requests)]

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -281,7 +282,9 @@ def _confirm(*, order_id: int, actor: Any, approved: bool = False) -> SalesOrder
     if order.status == SalesOrderStatus.PENDING_APPROVAL and not approved:
         raise AwaitingApproval(number=order.number)
     transitions.ensure(order, to=SalesOrderStatus.CONFIRMED, table=SALES_ORDER_TRANSITIONS)
-    lines = list(order.lines.order_by("position", "id"))
+    # Loaded once and kept on the order: the approval's context and totals read ``order.lines.all()`` too.
+    prefetch_related_objects([order], Prefetch("lines", queryset=SalesOrderLine.objects.order_by("position", "id")))
+    lines = list(order.lines.all())
     if not lines:
         raise EmptyOrder()
     if not approved and _submit_for_approval(order, actor=actor):
