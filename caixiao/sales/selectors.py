@@ -91,6 +91,15 @@ def get_order(*, order_id: int, for_user: Any) -> SalesOrder:
     return list_orders(for_user=for_user).prefetch_related(Prefetch("lines", queryset=lines)).get(pk=order_id)
 
 
+def get_order_for_approver(*, order_id: int) -> SalesOrder:
+    """One order with its lines whatever the user's data scope: for the people deciding its approval (an
+    approver from another department must see what they approve). The caller checks that the user is
+    one of them; ``SalesOrder.DoesNotExist`` otherwise."""
+    lines = SalesOrderLine.objects.select_related("product", "product__base_unit").order_by("position", "id")
+    return (SalesOrder.objects.select_related("customer", "warehouse", "owner")
+            .prefetch_related(Prefetch("lines", queryset=lines)).get(pk=order_id))
+
+
 def line_content_type_id() -> int:
     return ContentType.objects.get_for_model(SalesOrderLine).pk
 

@@ -53,7 +53,7 @@ class StepForm(BootstrapForm):
 
     name = forms.CharField(label=_("name"), max_length=200)
     condition = forms.CharField(label=_("condition"), required=False, max_length=4000,
-                                widget=forms.Textarea(attrs={"rows": 2, "class": "font-monospace",
+                                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control font-monospace",
                                                              "spellcheck": "false"}),
                                 help_text=_("CEL, e.g. amount >= 50000.0; empty: always."))
     resolver = forms.ChoiceField(label=_("approvers"), choices=ResolverKind.choices)

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from caixiao.approvals.enums import InstanceStatus, TaskStatus
 from caixiao.approvals.models import ApprovalInstance, ApprovalTask
 from caixiao.approvals.registry import DOCUMENT_TYPES, get_document
 from caixiao.core.errors import DomainError
+from caixiao.web import display
 from caixiao.web.approvals import forms
 from caixiao.web.crud import require
 from caixiao.web.forms import add_domain_error
@@ -117,6 +119,16 @@ def may_view_instance(user: Any, instance: ApprovalInstance, tasks: list[Approva
                or approval_selectors.can_decide(task=t, user=user) for t in tasks)
 
 
+def is_approver_of(user: Any, *, doc_type: str, object_id: Any) -> bool:
+    """Whether ``user`` has (or had) a task in an approval of the document, or decides one for a
+    colleague now: such a user may read the document whatever their data scope."""
+    tasks = ApprovalTask.objects.filter(instance__document_type=doc_type, instance__object_id=str(object_id))
+    if tasks.filter(Q(assignee_id=user.pk) | Q(decided_by_id=user.pk)).exists():
+        return True
+    return approval_selectors.tasks_for(user=user).filter(instance__document_type=doc_type,
+                                                          instance__object_id=str(object_id)).exists()
+
+
 def approval_panel(*, doc_type: str, obj: Any, user: Any) -> dict[str, Any] | None:
     """The context of ``web/approvals/_panel.html`` for a document page: its latest approval, the steps
     with who decided what and who is still to decide, and the user's own pending task if any."""
@@ -198,7 +210,7 @@ def _context_rows(instance: ApprovalInstance) -> list[tuple[str, Any]]:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None:
-            rows.append((str(var.label or path), value))
+            rows.append((str(var.label or path), display.money(value) if var.type == "number" else value))
     return rows
 
 
@@ -317,8 +329,10 @@ def flow_edit(request: HttpRequest, document_type: str) -> HttpResponse:
     else:
         flow_form = forms.FlowForm(initial=flow_initial)
         formset = forms.step_formset(initial=initial_steps)
+    latest = max((f.version for f in approval_selectors.list_flows(document_type=document_type)), default=0)
     return render(request, "web/approvals/flow_form.html", {
-        "document_type": document_type, "label": dt.label, "active": active, "flow_form": flow_form,
+        "document_type": document_type, "label": dt.label, "active": active, "next_version": latest + 1,
+        "flow_form": flow_form,
         "formset": formset, "fields": [(path, var) for path, var in dt.schema.leaves()]})
 
 

@@ -38,7 +38,7 @@ from caixiao.sales.enums import (
 )
 from caixiao.sales.errors import OrderStockShortage
 from caixiao.sales.models import DeliveryNotice, SalesOrder
-from caixiao.web.approvals.views import approval_panel
+from caixiao.web.approvals.views import approval_panel, is_approver_of
 from caixiao.web.crud import require
 from caixiao.web.forms import add_domain_error
 from caixiao.web.history import change_history
@@ -189,17 +189,24 @@ def _order_history(order: SalesOrder, notices: list[DeliveryNotice]) -> dict[str
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require(request, VIEW_ORDERS)
-    order = _order(request, pk)
     user = request.user
+    in_scope = True
+    try:
+        order = sales_selectors.get_order(order_id=pk, for_user=user)
+    except SalesOrder.DoesNotExist:
+        # An approver outside the order's data scope reads what they approve (S2), and only reads it.
+        if not is_approver_of(user, doc_type=SALES_ORDER_APPROVAL, object_id=pk):
+            raise Http404 from None
+        order, in_scope = sales_selectors.get_order_for_approver(order_id=pk), False
     statuses = sales_selectors.order_line_statuses(order)
     notices = list(order.delivery_notices.order_by("created_at", "id"))
-    can_change = user.has_perm(CHANGE_ORDERS)
+    can_change = in_scope and user.has_perm(CHANGE_ORDERS)
     allowed = SALES_ORDER_TRANSITIONS[order.status]
     actions = [{"name": name, "label": label, "icon": icon, "url": reverse("web:sales-order-action", args=[pk, name])}
                for name, (to, label, icon) in ORDER_ACTIONS.items() if can_change and to in allowed
                and not (name == "confirm" and order.status == SalesOrderStatus.PENDING_APPROVAL)]
     ready = sum((s.ready_to_ship for s in statuses), Decimal(0))
-    can_notice = (user.has_perm(ADD_NOTICES) and order.status in OPEN_ORDER_STATUSES and ready > 0)
+    can_notice = (in_scope and user.has_perm(ADD_NOTICES) and order.status in OPEN_ORDER_STATUSES and ready > 0)
     return render(request, "web/sales/order_detail.html", {
         "order": order, "lines": statuses, "notices": notices, "actions": actions,
         "edit_url": reverse("web:sales-order-edit", args=[pk])

@@ -257,15 +257,15 @@ def test_the_second_of_two_approvers_sees_already_decided_in_the_row(login, peop
     assert second_task.status == TaskStatus.SKIPPED
 
 
-def test_the_order_page_offers_the_approver_a_decide_button(login, people, pending, world):
-    from caixiao.accounts.models import Department
-
-    sales = Department.objects.create(code="SALES-X", name="销售部")
-    for user in (people["rep"], people["manager"]):
-        user.department = sales
-        user.save(update_fields=["department"])
+def test_the_order_page_offers_the_approver_a_decide_button(login, people, pending, make_user):
+    """The manager is outside the rep's department (no data scope over the order) but approves it: they
+    read the order page, with the Decide button and without the order's own actions; another manager
+    without a task gets a 404."""
     response = login(people["manager"]).get(reverse("web:sales-order", args=[pending.pk]))
     assert response.status_code == 200
     assert response.context["approval"]["my_task"] == manager_task(people)
     assert 'id="approval-open-task"' in response.content.decode()
     assert not response.context["approval"]["withdraw_url"]
+    assert response.context["actions"] == [] and response.context["edit_url"] == ""
+    assert login(make_user("sales_manager")).get(reverse("web:sales-order", args=[pending.pk])).status_code == 404
+    assert login(people["manager"]).get(reverse("web:sales-order-edit", args=[pending.pk])).status_code == 404
