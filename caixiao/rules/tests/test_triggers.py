@@ -109,3 +109,12 @@ def test_hook_rules_block_or_require_approval(make_rule, roles):
     assert verdict.blocked == ["Too big"] and verdict.approval_reasons == ["Over the credit limit"]
     assert set(verdict.rules) == {"too-big", "credit"}
     assert services.check_hook("no.such.hook", _order(D("1"), D("1"))).ok
+
+
+def test_contexts_skip_the_sales_query_no_rule_reads(growing, django_assert_num_queries):
+    now = timezone.now()
+    with django_assert_num_queries(4):  # balances, products, warehouses, weekly sales
+        list(subjects.PRODUCT.contexts(None, now))
+    with django_assert_num_queries(3):
+        [(_target, context)] = subjects.PRODUCT.contexts(None, now, needs={"product": frozenset({"available"})})
+    assert context["product"]["available"] == D(500 - 59)
