@@ -269,3 +269,12 @@ def test_the_order_page_offers_the_approver_a_decide_button(login, people, pendi
     assert response.context["actions"] == [] and response.context["edit_url"] == ""
     assert login(make_user("sales_manager")).get(reverse("web:sales-order", args=[pending.pk])).status_code == 404
     assert login(people["manager"]).get(reverse("web:sales-order-edit", args=[pending.pk])).status_code == 404
+
+
+def test_a_refused_decision_on_the_todo_row_keeps_the_buttons(login, people, pending):
+    task = manager_task(people)
+    response = login(people["manager"]).post(reverse("web:approval-decide", args=[task.pk, "reject"]),
+                                             {"row": "todo", "comment": ""}, **HTMX)
+    html = response.content.decode()
+    assert "decision-error" in html
+    assert reverse("web:approval-decide", args=[task.pk, "reject"]) in html  # try again with a comment
