@@ -287,3 +287,12 @@ def test_missing_rule_is_404(api):
     assert api.get("/rules/424242").status_code == 404
     assert api.patch("/rules/424242", {"name": "x"}).status_code == 404
     assert api.post("/rules/424242/enable").status_code == 404
+
+
+def test_nul_characters_are_a_422_not_a_database_error(api):
+    for body in ({**STOCK_RULE, "name": "a\x00b"}, {**ROWS_RULE, "condition_rows": [
+            {"field": "product.code", "op": "eq", "value": "P\x00"}]},
+            {**STOCK_RULE, "actions": [{"type": "adjust_safety_stock", "params": {"percent": "1\x00"}}]}):
+        response = api.post("/rules", body)
+        assert response.status_code == 422, response.content
+    assert not Rule.objects.exists()

@@ -350,7 +350,21 @@ def _rule(pk: int) -> Rule:
     return get_object_or_404(presentation.list_rules(), pk=pk)
 
 
+def _no_nul(value: Any, path: str = "") -> None:
+    """PostgreSQL cannot store NUL characters (text or JSON): refuse them with a 422, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationFailed(fields={path or "__all__": [_("Remove the NUL character.")]})
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(str(key), path)
+            _no_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _no_nul(item, f"{path}.{i}")
+
+
 def _condition(data: dict[str, Any], subject: str) -> dict[str, Any]:
+    _no_nul(data)
     """Turn ``condition_rows`` into CEL (checked), or pass typed CEL on; exactly one must be given."""
     rows, condition, join = data.pop("condition_rows", None), data.get("condition"), data.pop("join", None) or "all"
     if rows is not None and condition:

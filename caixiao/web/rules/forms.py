@@ -136,6 +136,16 @@ def _param_from_post(post: Any, key: str, param: Param) -> Any:
     return post.get(key, "").strip()
 
 
+def _without_nul(post: Any) -> Any:
+    """The posted values without NUL characters (PostgreSQL cannot store them; nobody types them)."""
+    if not any("\x00" in v for _key, values in post.lists() for v in values):
+        return post
+    clean = post.copy()
+    for key, values in post.lists():
+        clean.setlist(key, [v.replace("\x00", "") for v in values])
+    return clean
+
+
 _ROW_ERROR = re.compile(r"^rows\.(\d+)(?:\.(\w+))?(?:\.(\d+))?$")
 _ACTION_ERROR = re.compile(r"^actions\.(\d+)(?:\.params)?(?:\.(\w+))?$")
 
@@ -186,6 +196,7 @@ class Editor:
 
     @classmethod
     def from_post(cls, post: Any, rule: Rule | None = None) -> Editor:
+        post = _without_nul(post)
         header = RuleHeaderForm(post, rule=rule, initial={"subject": rule.subject} if rule else {})
         editor = cls(header=header, mode="cel" if post.get("mode") == "cel" else "rows",
                      join="any" if post.get("join") == "any" else "all", cel=post.get("cel", "")[:10000])

@@ -218,3 +218,11 @@ def test_a_draft_is_dry_run_from_the_editor_without_saving(admin, rule):
     backwards = admin.post(url, {**body, "draft-start": "2026-03-01", "draft-end": "2026-01-01"}).content.decode()
     assert "draft-dry-run-errors" in backwards
     assert "Dry-run this draft" in admin.get(reverse("web:rule-create")).content.decode()
+
+
+def test_nul_characters_are_dropped_from_the_editor(admin):
+    response = admin.post(reverse("web:rule-create"), {**BASE, "row-1-field": "product.code", "row-1-op": "eq",
+                                                       "row-1-value": "P\x00-1", "action-0-param-percent": "1\x005"})
+    assert response.status_code == 302
+    version = Rule.objects.get().current_version
+    assert version.condition.endswith('product.code == "P-1"') and version.actions[0]["params"]["percent"] == "15"
