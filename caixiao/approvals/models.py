@@ -56,6 +56,9 @@ class ApprovalStep(models.Model):
                                                       help_text=_("For N of M: how many must approve."))
     reminder_hours = models.PositiveIntegerField(_("remind after hours"), null=True, blank=True,
                                                  help_text=_("Empty: no reminders."))
+    parallel = models.BooleanField(_("in parallel with the step before"), default=False,
+                                   help_text=_("Opens together with the step before it; the flow moves on "
+                                               "when both are done (parallel branches)."))
 
     class Meta:
         verbose_name = _("approval step")
@@ -115,6 +118,34 @@ class ApprovalInstance(models.Model):
 
     def step(self, position: int) -> dict | None:
         return next((s for s in self.flow_snapshot if s["position"] == position), None)
+
+    def stage(self, start: int | None = None) -> list[dict]:
+        """The matching steps open together from ``start`` (default: the current step): that step and
+        the matching steps right after it marked ``parallel`` (parallel branches)."""
+        return stage_of(self.flow_snapshot, self.current_step if start is None else start)
+
+
+def stage_of(snapshot: list[dict], start: int) -> list[dict]:
+    matched = [s for s in snapshot if s.get("matched")]
+    index = next((i for i, s in enumerate(matched) if s["position"] == start), None)
+    if index is None:
+        return []
+    stage = [matched[index]]
+    for step in matched[index + 1:]:
+        if not step.get("parallel"):
+            break
+        stage.append(step)
+    return stage
+
+
+def stage_start(snapshot: list[dict], position: int) -> int:
+    """The first step of the stage ``position`` belongs to (itself unless it runs in parallel)."""
+    start = position
+    for step in [s for s in snapshot if s.get("matched") and s["position"] <= position][::-1]:
+        start = step["position"]
+        if not step.get("parallel"):
+            break
+    return start
 
 
 class ApprovalTask(models.Model):

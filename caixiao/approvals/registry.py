@@ -27,7 +27,8 @@ class StepSpec:
 
     ``resolver`` is a ``ResolverKind`` and ``params`` its parameters (``{"role": "finance_director"}``,
     ``{"user_ids": [3, 4]}``, ``{"position_id": 2}``, ``{}`` for department_head, ``{"n": 1}`` for
-    nth_manager); ``mode`` all | any | n_of_m with ``required_count`` approvals for n_of_m."""
+    nth_manager); ``mode`` all | any | n_of_m with ``required_count`` approvals for n_of_m; ``parallel``:
+    the step opens together with the step before it and the flow moves on when both are done."""
 
     name: Any
     condition: str = ""
@@ -36,11 +37,12 @@ class StepSpec:
     mode: str = ApprovalMode.ANY
     required_count: int = 1
     reminder_hours: int | None = 24
+    parallel: bool = False  # opens together with the step before it (parallel branches)
 
     def as_data(self) -> dict[str, Any]:
         return {"name": str(self.name), "condition": self.condition, "resolver": str(self.resolver),
                 "params": dict(self.params), "mode": str(self.mode), "required_count": self.required_count,
-                "reminder_hours": self.reminder_hours}
+                "reminder_hours": self.reminder_hours, "parallel": self.parallel}
 
 
 @dataclass(frozen=True)

@@ -143,17 +143,19 @@ def list_delegations(*, user: Any | None = None, current_only: bool = False) -> 
 # Presentation of one instance (API and pages) ---------------------------------------------------------
 def instance_steps(instance: ApprovalInstance, tasks: list[ApprovalTask] | None = None) -> list[dict[str, Any]]:
     """The snapshot's steps, each with a ``state`` — ``skipped`` (its condition did not match),
-    ``done``, ``current`` or ``waiting`` — and the tasks of its latest activation."""
+    ``done``, ``current`` (open now; several when branches run in parallel) or ``waiting`` — and the
+    tasks of its latest activation."""
     tasks = list(instance_tasks(instance)) if tasks is None else tasks
     latest: dict[int, int] = {}
     for task in tasks:
         latest[task.step] = max(latest.get(task.step, 0), task.activation)
     steps = []
+    current = {s["position"] for s in instance.stage()} if instance.status == InstanceStatus.PENDING else set()
     for step in instance.flow_snapshot:
         position = step["position"]
         if not step.get("matched"):
             state = "skipped"
-        elif instance.status == InstanceStatus.PENDING and position == instance.current_step:
+        elif position in current:
             state = "current"
         elif instance.status == InstanceStatus.APPROVED or (
                 instance.status == InstanceStatus.PENDING and position < instance.current_step):

@@ -26,7 +26,15 @@ from caixiao.accounts.models import Position, User
 from caixiao.approvals import events, selectors
 from caixiao.approvals.enums import ApprovalMode, InstanceStatus, ResolverKind, TaskStatus
 from caixiao.approvals.errors import ApprovalErrorCode as Code
-from caixiao.approvals.models import ApprovalFlow, ApprovalInstance, ApprovalStep, ApprovalTask, Delegation
+from caixiao.approvals.models import (
+    ApprovalFlow,
+    ApprovalInstance,
+    ApprovalStep,
+    ApprovalTask,
+    Delegation,
+    stage_of,
+    stage_start,
+)
 from caixiao.approvals.registry import DOCUMENT_TYPES, DocumentType, StepSpec, get_document
 from caixiao.core import audit, outbox
 from caixiao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -166,8 +174,12 @@ def clean_steps(*, document_type: str, steps: Sequence[StepSpec | Mapping[str, A
             if reminder is None or not 1 <= reminder <= MAX_REMINDER_HOURS:
                 raise _invalid(f"{prefix}.reminder_hours", _("Between 1 and %(n)s hours, or empty.") % {
                     "n": MAX_REMINDER_HOURS})
+        parallel = data.get("parallel") in (True, "true", "on", "1", 1)
+        if parallel and i == 0:
+            raise _invalid(f"{prefix}.parallel", _("The first step has no step before it to run in parallel with."))
         cleaned.append({"position": i + 1, "name": name, "condition": condition, "resolver": kind,
-                        "params": params, "mode": mode, "required_count": required, "reminder_hours": reminder})
+                        "params": params, "mode": mode, "required_count": required, "reminder_hours": reminder,
+                        "parallel": parallel})
     return cleaned
 
 
@@ -186,7 +198,7 @@ def _save_flow(*, document_type: str, name: str, description: str, steps: list[d
     ApprovalStep.objects.bulk_create(ApprovalStep(
         flow=flow, position=s["position"], name=s["name"], condition=s["condition"], resolver=s["resolver"],
         resolver_params=s["params"], mode=s["mode"], required_count=s["required_count"],
-        reminder_hours=s["reminder_hours"]) for s in steps)
+        reminder_hours=s["reminder_hours"], parallel=s["parallel"]) for s in steps)
     audit.record(actor=actor, obj=flow, verb="approval_flow:saved", changes={"version": flow.version, "steps": steps})
     return flow
 
@@ -336,7 +348,7 @@ def _evaluate_steps(flow: ApprovalFlow, dt_: DocumentType, context: Mapping[str,
         snapshot.append({"position": step.position, "name": step.name, "condition": step.condition,
                          "resolver": step.resolver, "params": step.resolver_params, "mode": step.mode,
                          "required_count": step.required_count, "reminder_hours": step.reminder_hours,
-                         "matched": matched, "condition_error": error})
+                         "parallel": step.parallel, "matched": matched, "condition_error": error})
     return snapshot
 
 
@@ -408,7 +420,8 @@ def submit(*, doc_type: str, obj: Any, actor: Any) -> ApprovalInstance | None:
     outbox.emit(events.INSTANCE_SUBMITTED, aggregate=instance, actor=actor, payload={
         **events.document_payload(instance), "flow_version": flow.version,
         "steps": [s["position"] for s in snapshot if s["matched"]]})
-    _create_tasks(instance, first, actor=actor)
+    for step in stage_of(snapshot, first["position"]):  # the first step and any parallel with it
+        _create_tasks(instance, step, actor=actor)
     return instance
 
 
@@ -483,8 +496,8 @@ def _start_decision(task_id: int, actor: Any) -> tuple[DocumentType, Any, Approv
     task.instance = instance
     if instance.status != InstanceStatus.PENDING:
         raise _task_decided() if task.status != TaskStatus.PENDING else _not_pending()
-    if task.status != TaskStatus.PENDING or task.step != instance.current_step \
-            or task.activation != instance.activation:
+    if task.status != TaskStatus.PENDING or task.activation != instance.activation \
+            or task.step not in {s["position"] for s in instance.stage()}:
         raise _task_decided()
     return dt_, obj, instance, task
 
@@ -534,6 +547,12 @@ def _decided(task: ApprovalTask, instance: ApprovalInstance, obj: Any, actor: An
         "comment": task.comment})
 
 
+def _step_done(instance: ApprovalInstance, step: Mapping[str, Any]) -> bool:
+    approvals = ApprovalTask.objects.filter(instance=instance, step=step["position"], activation=instance.activation,
+                                            status=TaskStatus.APPROVED).count()
+    return approvals >= int(step.get("required", 1))
+
+
 def _clean_comment(comment: Any, *, required: bool) -> str:
     text = str(comment or "").strip()
     if required and not text:
@@ -559,16 +578,19 @@ def approve(*, task_id: int, actor: Any, comment: str = "") -> ApprovalInstance:
     now = timezone.now()
     _claim(task, status=TaskStatus.APPROVED, actor=actor, comment=comment, now=now)
     _decided(task, instance, obj, actor, "approved")
-    step = instance.step(task.step) or {}
-    approvals = ApprovalTask.objects.filter(instance=instance, step=task.step, activation=instance.activation,
-                                            status=TaskStatus.APPROVED).count()
-    if approvals < int(step.get("required", 1)):
+    if not _step_done(instance, instance.step(task.step) or {"position": task.step}):
         return instance
-    _skip_open_tasks(instance, now)
-    following = next((s for s in instance.flow_snapshot if s["matched"] and s["position"] > task.step), None)
+    ApprovalTask.objects.filter(instance=instance, step=task.step, status=TaskStatus.PENDING).update(
+        status=TaskStatus.SKIPPED, decided_at=now)  # the step has its approvals
+    stage = instance.stage()
+    if any(not _step_done(instance, other) for other in stage if other["position"] != task.step):
+        return instance  # a parallel branch still waits
+    last = max(s["position"] for s in stage)
+    following = next((s for s in instance.flow_snapshot if s["matched"] and s["position"] > last), None)
     if following is not None:
         _move(instance, current_step=following["position"], activation=instance.activation + 1)
-        _create_tasks(instance, following, actor=actor)
+        for step in instance.stage():
+            _create_tasks(instance, step, actor=actor)
         return instance
     _move(instance, status=InstanceStatus.APPROVED, decided_at=now, decided_by=actor, comment=comment)
     if dt_.on_approved is not None:
@@ -602,15 +624,16 @@ def reject(*, task_id: int, actor: Any, comment: str, to_step: int | None = None
     _decided(task, instance, obj, actor, "rejected")
     payload = {**events.document_payload(instance), "actor_id": getattr(actor, "pk", None), "comment": comment}
     if to_step is not None:
-        from_step = instance.current_step
-        _move(instance, current_step=to_step, activation=instance.activation + 1)
+        from_step = task.step
+        start = stage_start(instance.flow_snapshot, to_step)  # a parallel branch re-opens its whole stage
+        _move(instance, current_step=start, activation=instance.activation + 1)
         _record(actor, instance, obj, "approval:sent_back", comment=comment,
-                changes={"from_step": from_step, "to_step": to_step})
+                changes={"from_step": from_step, "to_step": start})
         outbox.emit(events.INSTANCE_SENT_BACK, aggregate=instance, actor=actor,
-                    payload={**payload, "from_step": from_step, "to_step": to_step})
-        _create_tasks(instance, target, actor=actor)  # type: ignore[arg-type]
+                    payload={**payload, "from_step": from_step, "to_step": start})
+        for branch in instance.stage():
+            _create_tasks(instance, branch, actor=actor)
         return instance
-    step = instance.current_step
     _move(instance, status=InstanceStatus.REJECTED, decided_at=now, decided_by=actor, comment=comment)
     if dt_.on_rejected is not None:
         if obj is None:
@@ -618,7 +641,7 @@ def reject(*, task_id: int, actor: Any, comment: str, to_step: int | None = None
         dt_.on_rejected(obj, actor, comment)
     _record(actor, instance, obj, "status:rejected", from_state=InstanceStatus.PENDING,
             to_state=InstanceStatus.REJECTED, comment=comment)
-    outbox.emit(events.INSTANCE_REJECTED, aggregate=instance, actor=actor, payload={**payload, "step": step})
+    outbox.emit(events.INSTANCE_REJECTED, aggregate=instance, actor=actor, payload={**payload, "step": task.step})
     return instance
 
 
@@ -633,7 +656,6 @@ def return_for_changes(*, task_id: int, actor: Any, comment: str) -> ApprovalIns
     _claim(task, status=TaskStatus.RETURNED, actor=actor, comment=comment, now=now)
     _skip_open_tasks(instance, now)
     _decided(task, instance, obj, actor, "returned")
-    step = instance.current_step
     _move(instance, status=InstanceStatus.RETURNED, decided_at=now, decided_by=actor, comment=comment)
     callback = dt_.on_returned or dt_.on_rejected
     if callback is not None:
@@ -643,7 +665,7 @@ def return_for_changes(*, task_id: int, actor: Any, comment: str) -> ApprovalIns
     _record(actor, instance, obj, "status:returned", from_state=InstanceStatus.PENDING,
             to_state=InstanceStatus.RETURNED, comment=comment)
     outbox.emit(events.INSTANCE_RETURNED, aggregate=instance, actor=actor, payload={
-        **events.document_payload(instance), "actor_id": getattr(actor, "pk", None), "step": step,
+        **events.document_payload(instance), "actor_id": getattr(actor, "pk", None), "step": task.step,
         "comment": comment})
     return instance
 

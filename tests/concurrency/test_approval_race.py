@@ -1,8 +1,8 @@
 """S2 / N3: approvers clicking at the same moment never double-advance an approval.
 
 Eight threads (a barrier lines them up) decide at once: eight approvers of an any-mode (或签) step,
-one approver clicking the same task eight times, eight approvers of an all-mode (会签) step, and an
-any-mode first step of a two-step flow. Exactly one click wins where one may (the others get 409
+one approver clicking the same task eight times, eight approvers of an all-mode (会签) step, an
+any-mode first step of a two-step flow, and two parallel or-sign branches of four approvers each. Exactly one click wins where one may (the others get 409
 ``task_decided``), every click counts where all must, the next step's tasks are created once, and the
 document's ``on_approved`` runs exactly once. Runs on the configured database (SQLite: a file database
 in WAL mode); under SQLite it re-runs itself on PostgreSQL in a subprocess and skips that part, with
@@ -145,6 +145,26 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
         assert sorted(t.assignee_id for t in second) == sorted(d.pk for d in directors)
         assert _events(instance, "approvals.task.created") == THREADS + len(directors)
         assert _approvals_of(memo) == 0
+
+    # 5. Two parallel branches of four or-sign approvers each: all eight click at once; one approval per
+    #    branch counts, the approval completes once.
+    managers = list(User.objects.filter(username__startswith="pm").order_by("pk"))
+    services.update_flow(flow_id=instance.flow_id, actor=None, steps=[
+        doctype.step("Branch A", resolver=ResolverKind.USER, params={"user_ids": [u.pk for u in managers[:4]]}),
+        doctype.step("Branch B", resolver=ResolverKind.USER, params={"user_ids": [u.pk for u in managers[4:]]},
+                     parallel=True)])
+    for _round in range(ROUNDS):
+        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
+        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        tasks = list(instance.tasks.order_by("id"))
+        assert len(tasks) == THREADS
+        outcomes, errors = _race([(t.pk, t.assignee) for t in tasks])
+        assert errors == []
+        assert outcomes == Counter({"approved": 2, "task_decided": THREADS - 2})
+        instance.refresh_from_db()
+        assert instance.status == InstanceStatus.APPROVED
+        assert sorted(instance.tasks.filter(status=TaskStatus.APPROVED).values_list("step", flat=True)) == [1, 2]
+        assert _approvals_of(memo) == 1 and _events(instance, "approvals.instance.approved") == 1
     doctype.calls.clear()
 
 

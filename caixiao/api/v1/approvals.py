@@ -57,6 +57,7 @@ class ApprovalStepIn(Schema):
     mode: ApprovalMode = ApprovalMode.ANY
     required_count: int = Field(1, le=1000, description="n_of_m: how many must approve (1..approvers)")
     reminder_hours: int | None = Field(None, description="remind the approver after this many hours; null: never")
+    parallel: bool = Field(False, description="opens together with the step before it (parallel branches)")
 
 
 class ApprovalFlowIn(Schema):
@@ -86,6 +87,7 @@ class ApprovalStepOut(Schema):
     mode: ApprovalMode
     required_count: int
     reminder_hours: int | None
+    parallel: bool
 
 
 class ApprovalFlowOut(Schema):
@@ -192,7 +194,8 @@ def update_flow(request, pk: int, payload: ApprovalFlowPatch):
     old = _flow(pk)
     steps = _steps(payload.steps) if payload.steps is not None else [
         {"name": s.name, "condition": s.condition, "resolver": s.resolver, "params": s.resolver_params,
-         "mode": s.mode, "required_count": s.required_count, "reminder_hours": s.reminder_hours}
+         "mode": s.mode, "required_count": s.required_count, "reminder_hours": s.reminder_hours,
+         "parallel": s.parallel}
         for s in sorted(old.steps.all(), key=lambda s: s.position)]
     flow = services.update_flow(flow_id=pk, name=payload.name, description=payload.description, steps=steps,
                                 actor=request.user)
@@ -269,6 +272,7 @@ class ApprovalSnapshotStepOut(Schema):
     name: str
     condition: str
     matched: bool = Field(..., description="false: the condition did not match, the step was skipped")
+    parallel: bool = Field(False, description="opened together with the step before it")
     state: Literal["skipped", "done", "current", "waiting"]
     resolver: ResolverKind
     params: dict[str, Any]

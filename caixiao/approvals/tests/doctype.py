@@ -70,9 +70,10 @@ def register() -> DocumentType:
 
 
 def step(name: str, *, condition: str = "", resolver: str = ResolverKind.ROLE, params: dict | None = None,
-         mode: str = ApprovalMode.ANY, required_count: int = 1, reminder_hours: int | None = None) -> StepSpec:
+         mode: str = ApprovalMode.ANY, required_count: int = 1, reminder_hours: int | None = None,
+         parallel: bool = False) -> StepSpec:
     return StepSpec(name=name, condition=condition, resolver=resolver, params=params or {}, mode=mode,
-                    required_count=required_count, reminder_hours=reminder_hours)
+                    required_count=required_count, reminder_hours=reminder_hours, parallel=parallel)
 
 
 D = Decimal

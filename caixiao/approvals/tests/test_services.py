@@ -328,3 +328,51 @@ def test_a_flow_edit_makes_a_new_version_and_open_instances_keep_their_snapshot(
     services.approve(task_id=pending(instance)[0].pk, actor=managers[0])
     instance.refresh_from_db()
     assert instance.flow_version == 1 and instance.current_step == 2  # the old snapshot's director step
+
+
+# Parallel branches ---------------------------------------------------------------------------------------
+@pytest.fixture
+def ceo(make_user):
+    return make_user(username="ceo_p")
+
+
+@pytest.fixture
+def branches(managers, director, ceo):
+    return flow(step("Purchasing", params={"role": "purchasing_manager"}),
+                step("Finance", params={"role": "finance_director"}, parallel=True),
+                step("CEO", resolver=ResolverKind.USER, params={"user_ids": [ceo.pk]}))
+
+
+def test_parallel_branches_open_together_and_the_flow_waits_for_both(branches, make_memo, managers, director, ceo,
+                                                                     requester):
+    instance = services.submit(doc_type=KEY, obj=make_memo(), actor=requester)
+    assert {t.step for t in pending(instance)} == {1, 2}
+    assert [s["state"] for s in selectors.instance_steps(instance)] == ["current", "current", "waiting"]
+    finance = next(t for t in pending(instance) if t.step == 2)
+    services.approve(task_id=finance.pk, actor=director)
+    instance.refresh_from_db()
+    assert instance.current_step == 1 and {t.step for t in pending(instance)} == {1}  # purchasing still waits
+    services.approve(task_id=pending(instance)[0].pk, actor=managers[0])
+    instance.refresh_from_db()
+    assert instance.current_step == 3 and [t.assignee for t in pending(instance)] == [ceo]
+    # Sent back to a parallel branch: its whole stage opens again.
+    services.reject(task_id=pending(instance)[0].pk, actor=ceo, comment="redo", to_step=2)
+    instance.refresh_from_db()
+    assert instance.current_step == 1 and {t.step for t in pending(instance)} == {1, 2}
+    assert calls == []
+
+
+def test_a_parallel_branch_whose_condition_does_not_match_is_left_out(managers, director, make_memo, requester):
+    flow(step("Purchasing", params={"role": "purchasing_manager"}),
+         step("Finance", condition="amount >= 50000.0", params={"role": "finance_director"}, parallel=True))
+    instance = services.submit(doc_type=KEY, obj=make_memo("10"), actor=requester)
+    assert {t.step for t in pending(instance)} == {1}
+    services.approve(task_id=pending(instance)[0].pk, actor=managers[0])
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.APPROVED and len(calls) == 1
+
+
+def test_the_first_step_cannot_be_parallel(managers):
+    with pytest.raises(ValidationFailed) as exc:
+        flow(step("Purchasing", params={"role": "purchasing_manager"}, parallel=True))
+    assert list(exc.value.fields) == ["steps.0.parallel"]
