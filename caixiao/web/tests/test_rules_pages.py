@@ -226,3 +226,24 @@ def test_nul_characters_are_dropped_from_the_editor(admin):
     assert response.status_code == 302
     version = Rule.objects.get().current_version
     assert version.condition.endswith('product.code == "P-1"') and version.actions[0]["params"]["percent"] == "15"
+
+
+def test_purchasing_managers_read_but_do_not_change(login, make_user, rule, change):
+    client = login(make_user("purchasing_manager"))
+    page = client.get(reverse("web:rules")).content.decode()
+    assert "Growth" in page or "growth" in page
+    assert f'action="{reverse("web:rule-toggle", args=[rule.pk])}"' not in page
+    detail = client.get(reverse("web:rule", args=[rule.pk])).content.decode()
+    assert reverse("web:rule-edit", args=[rule.pk]) not in detail and "revert-change" not in detail
+    assert client.get(reverse("web:rule-dry-run", args=[rule.pk])).status_code == 200
+    assert client.get(reverse("web:rule-changes")).status_code == 200
+    assert client.get(reverse("web:rule-edit", args=[rule.pk])).status_code == 403
+    assert client.post(reverse("web:rule-change-revert", args=[change.pk])).status_code == 403
+
+
+def test_pages_render_in_chinese(admin_client, rule, change):
+    for url in (reverse("web:rules"), reverse("web:rule", args=[rule.pk]), reverse("web:rule-edit", args=[rule.pk]),
+                reverse("web:rule-changes"), reverse("web:rule-runs")):
+        response = admin_client.get(url)
+        assert response.status_code == 200 and 'lang="zh-hans"' in response.content.decode(), url
+    assert "商品" in admin_client.get(reverse("web:rule-edit", args=[rule.pk])).content.decode()
