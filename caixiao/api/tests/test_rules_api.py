@@ -296,3 +296,15 @@ def test_nul_characters_are_a_422_not_a_database_error(api):
         response = api.post("/rules", body)
         assert response.status_code == 422, response.content
     assert not Rule.objects.exists()
+
+
+def test_change_and_run_lists_have_query_ceilings(api, django_assert_max_num_queries):
+    rule = create(api)
+    for _n in range(4):
+        _changed_product(api, rule["id"])
+    with django_assert_max_num_queries(8):
+        assert api.get("/rule-changes").json()["count"] == 4
+    with django_assert_max_num_queries(8):
+        assert api.get("/rule-runs").json()["count"] == 4
+    with django_assert_max_num_queries(10):
+        assert len(api.get(f"/rules/{rule['id']}").json()["versions"]) == 1
