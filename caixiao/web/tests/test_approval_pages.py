@@ -278,3 +278,18 @@ def test_a_refused_decision_on_the_todo_row_keeps_the_buttons(login, people, pen
     html = response.content.decode()
     assert "decision-error" in html
     assert reverse("web:approval-decide", args=[task.pk, "reject"]) in html  # try again with a comment
+
+
+def test_the_finance_director_sends_it_back_to_the_sales_manager(login, people, pending):
+    login(people["manager"]).post(reverse("web:approval-decide", args=[manager_task(people).pk, "approve"]))
+    cfo_task = ApprovalTask.objects.get(assignee=people["cfo"], status=TaskStatus.PENDING)
+    client = login(people["cfo"])
+    page = client.get(reverse("web:approval-task", args=[cfo_task.pk]))
+    assert [c[0] for c in page.context["form"].fields["to_step"].choices] == ["", 1]
+    response = client.post(reverse("web:approval-decide", args=[cfo_task.pk, "reject"]),
+                           {"comment": "请再核实回款", "to_step": "1"})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == SalesOrderStatus.PENDING_APPROVAL
+    again = manager_task(people)
+    assert again.step == 1 and again.activation > 1
