@@ -172,6 +172,7 @@ def document_types(request) -> list[dict[str, Any]]:
 
 @router.post("/approval-flows", response={201: ApprovalFlowOut, **WRITE_ERRORS}, tags=FLOWS,
              operation_id="create_approvalflow", summary="Create a document type's flow (version 1)")
+@idempotent(ApprovalFlowOut)
 def create_flow(request, payload: ApprovalFlowIn):
     authorize(request, ADD_FLOWS)
     flow = services.create_flow(document_type=payload.document_type, name=payload.name,
