@@ -1,6 +1,6 @@
 """API version and dated changelog: one line per change to the contract."""
 
-API_VERSION = "1.6.0"
+API_VERSION = "1.7.0"
 
 CHANGELOG = [
     ("2026-11-24", "1.0.0", "Master data, organisation, tokens; error shape {code, message, fields}."),
@@ -21,4 +21,6 @@ CHANGELOG = [
     ("2026-11-24", "1.6.0", "Sales orders under approval: status pending_approval (confirm answers 200 with it when "
                             "the approval flow applies; 409 awaiting_approval on confirming again), the order's "
                             "credit exposure and its latest approval on GET /sales-orders/{id}."),
+    ("2026-11-24", "1.7.0", "Rules: DELETE /rules/{id} for a rule that never changed anything (409 for built-in rules "
+                            "and rules with changes)."),
 ]

@@ -308,3 +308,14 @@ def test_change_and_run_lists_have_query_ceilings(api, django_assert_max_num_que
         assert api.get("/rule-runs").json()["count"] == 4
     with django_assert_max_num_queries(10):
         assert len(api.get(f"/rules/{rule['id']}").json()["versions"]) == 1
+
+
+def test_delete_a_rule_that_changed_nothing(api, api_as):
+    rule = create(api)
+    other = create(api, {**STOCK_RULE, "code": "with-changes"})
+    _changed_product(api, other["id"])
+    assert api_as("sales_rep").delete(f"/rules/{rule['id']}").status_code == 403
+    assert api.delete(f"/rules/{other['id']}").status_code == 409
+    assert api.delete(f"/rules/{rule['id']}").status_code == 204
+    assert api.get(f"/rules/{rule['id']}").status_code == 404
+    assert list(Rule.objects.values_list("code", flat=True)) == ["with-changes"]

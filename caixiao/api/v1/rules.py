@@ -33,7 +33,7 @@ from caixiao.rules.models import Rule, RuleChange, RuleRun, RuleVersion
 
 router = Router(tags=["rules"])
 
-VIEW, ADD, CHANGE = "rules.view_rule", "rules.add_rule", "rules.change_rule"
+VIEW, ADD, CHANGE, DELETE = "rules.view_rule", "rules.add_rule", "rules.change_rule", "rules.delete_rule"
 VIEW_CHANGES, REVERT = "rules.view_rulechange", "rules.change_rulechange"
 VIEW_RUNS = "rules.view_rulerun"
 
@@ -465,6 +465,15 @@ def update_rule(request, pk: int, payload: RulePatch):
         data.pop("condition_rows", None)
     services.update_rule(rule_id=pk, data=_condition(data, data["subject"]), actor=request.user)
     return _rule(pk)
+
+
+@router.delete("/rules/{int:pk}", response={204: None, **WRITE}, operation_id="delete_rule",
+               summary="Delete a rule that never changed anything (409 for built-in rules and rules with changes)")
+def delete_rule(request, pk: int):
+    authorize(request, DELETE)
+    _rule(pk)
+    services.delete_rule(rule_id=pk, actor=request.user)
+    return Status(204, None)
 
 
 @router.post("/rules/{int:pk}/enable", response={200: RuleDetailOut, **WRITE}, operation_id="enable_rule",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/rules/<int:pk>/", views.rule_detail, name="rule"),
     path("settings/rules/<int:pk>/edit/", views.rule_edit, name="rule-edit"),
     path("settings/rules/<int:pk>/enabled/", views.rule_toggle, name="rule-toggle"),
+    path("settings/rules/<int:pk>/delete/", views.rule_delete, name="rule-delete"),
     path("settings/rules/<int:pk>/dry-run/", views.rule_dry_run, name="rule-dry-run"),
 ]
 

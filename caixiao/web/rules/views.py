@@ -34,7 +34,7 @@ from caixiao.web.forms import BootstrapForm
 from caixiao.web.lists import FilterForm, filter_values, list_page, paginate
 from caixiao.web.rules.forms import Editor, action_widgets, row_widgets
 
-VIEW, ADD, CHANGE = "rules.view_rule", "rules.add_rule", "rules.change_rule"
+VIEW, ADD, CHANGE, DELETE = "rules.view_rule", "rules.add_rule", "rules.change_rule", "rules.delete_rule"
 VIEW_CHANGES, REVERT = "rules.view_rulechange", "rules.change_rulechange"
 VIEW_RUNS = "rules.view_rulerun"
 COMMANDS = ("refresh", "add_row", "remove_row", "add_action", "remove_action", "switch")
@@ -108,6 +108,20 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, reverse("web:rule", args=[pk]))
 
 
+@login_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request, DELETE)
+    rule = _rule(pk)
+    try:
+        services.delete_rule(rule_id=rule.pk, actor=request.user)
+    except DomainError as err:
+        messages.error(request, _error_text(err))
+        return redirect("web:rule", pk=pk)
+    messages.success(request, _("Deleted the rule “%(name)s”.") % {"name": rule.name})
+    return redirect("web:rules")
+
+
 # One rule ---------------------------------------------------------------------------------------------
 @login_required
 def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -125,6 +139,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "runs": list(presentation.list_runs(rule_id=pk)[:10]) if user.has_perm(VIEW_RUNS) else None,
         "changes": list(presentation.list_changes(rule_id=pk)[:10]) if user.has_perm(VIEW_CHANGES) else None,
         "can_change": user.has_perm(CHANGE), "can_revert": user.has_perm(REVERT),
+        "can_delete": user.has_perm(DELETE) and not rule.is_builtin,
     })
 
 

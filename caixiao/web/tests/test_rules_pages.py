@@ -86,7 +86,7 @@ def test_others_get_403(login, make_user, rule, change):
         assert client.get(url).status_code == 403, url
     for url in (reverse("web:rule-toggle", args=[rule.pk]), reverse("web:rule-change-revert", args=[change.pk]),
                 reverse("web:rule-run-revert", args=[change.run_id]), reverse("web:rule-preview"),
-                reverse("web:rule-draft-dry-run")):
+                reverse("web:rule-draft-dry-run"), reverse("web:rule-delete", args=[rule.pk])):
         assert client.post(url, {"enabled": "1"}).status_code == 403, url
     assert client.post(reverse("web:rule-create"), BASE).status_code == 403
     assert Rule.objects.count() == 1 and Rule.objects.get().enabled is False
@@ -247,3 +247,12 @@ def test_pages_render_in_chinese(admin_client, rule, change):
         response = admin_client.get(url)
         assert response.status_code == 200 and 'lang="zh-hans"' in response.content.decode(), url
     assert "商品" in admin_client.get(reverse("web:rule-edit", args=[rule.pk])).content.decode()
+
+
+def test_delete_from_the_rule_page(admin, rule, change):
+    assert "delete-rule" in admin.get(reverse("web:rule", args=[rule.pk])).content.decode()
+    refused = admin.post(reverse("web:rule-delete", args=[rule.pk]), follow=True)
+    assert "changed records" in refused.content.decode() and Rule.objects.filter(pk=rule.pk).exists()
+    RuleChange.objects.all().delete()
+    assert admin.post(reverse("web:rule-delete", args=[rule.pk])).status_code == 302
+    assert not Rule.objects.filter(pk=rule.pk).exists()
