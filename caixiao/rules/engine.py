@@ -148,16 +148,19 @@ def _short(exc: BaseException) -> str:
 
 
 def apply(outcome: Outcome, *, trigger_kind: str, trigger_ref: str, as_of: dt.datetime,
-          event: OutboxEvent | None = None) -> RuleRun:
+          event: OutboxEvent | None = None) -> RuleRun | None:
     """Record the run and run the actions of ``outcome`` in a savepoint; on any failure roll the
     savepoint back and disable the rule (in the current transaction, which is the job's or the outbox
     delivery's own)."""
     rule = outcome.rule
     version = rule.current_version
     assert version is not None
-    run = RuleRun.objects.create(rule=rule, rule_version=version, trigger_kind=trigger_kind, trigger_ref=trigger_ref,
-                                 started_at=timezone.now(), evaluated=outcome.evaluated,
-                                 matched=len(outcome.matches))
+    run = None
+    if outcome.matches or outcome.error or trigger_kind != TriggerKind.EVENT:
+        # An event that matched nothing leaves no run (only resolve actions, which close what is done).
+        run = RuleRun.objects.create(rule=rule, rule_version=version, trigger_kind=trigger_kind,
+                                     trigger_ref=trigger_ref, started_at=timezone.now(),
+                                     evaluated=outcome.evaluated, matched=len(outcome.matches))
     changes = 0
     error = outcome.error
     if not error:
@@ -169,12 +172,17 @@ def apply(outcome: Outcome, *, trigger_kind: str, trigger_ref: str, as_of: dt.da
         except Exception as exc:
             logger.exception("rule %s failed in its actions", rule.code)
             error = gettext("An action failed: %(error)s") % {"error": _short(exc)}
-    run.finished_at = timezone.now()
-    run.error = error
-    run.save(update_fields=["finished_at", "error"])
+    if run is None and error:
+        run = RuleRun.objects.create(rule=rule, rule_version=version, trigger_kind=trigger_kind,
+                                     trigger_ref=trigger_ref, started_at=timezone.now(),
+                                     evaluated=outcome.evaluated, matched=len(outcome.matches))
+    if run is not None:
+        run.finished_at = timezone.now()
+        run.error = error
+        run.save(update_fields=["finished_at", "error"])
     if error:
         record_failure(rule.pk, error=error, trigger_ref=trigger_ref)
-    elif outcome.matches:
+    elif outcome.matches and run is not None:
         outbox.emit(events.RULE_MATCHED, aggregate=rule, payload={
             **_rule_payload(rule), "run_id": run.pk, "trigger_ref": trigger_ref, "evaluated": outcome.evaluated,
             "matched": len(outcome.matches), "changes": changes,
@@ -296,8 +304,10 @@ def on_event(event: OutboxEvent) -> list[RuleRun]:
     for subject_name, group in by_subject(rules).items():
         items = list(get_subject(subject_name).contexts(event, event.created_at, needs=needs_of(group)))
         for outcome in evaluate(group, items):
-            runs.append(apply(outcome, trigger_kind=TriggerKind.EVENT, trigger_ref=trigger_ref,
-                              as_of=event.created_at, event=event))
+            run = apply(outcome, trigger_kind=TriggerKind.EVENT, trigger_ref=trigger_ref, as_of=event.created_at,
+                        event=event)
+            if run is not None:
+                runs.append(run)
     return runs
 
 
@@ -311,7 +321,9 @@ def run_schedule(schedule: str, *, as_of: dt.datetime | None = None) -> list[Rul
         outcomes = evaluate(group, get_subject(subject_name).contexts(None, as_of, needs=needs_of(group)))
         for outcome in outcomes:
             with transaction.atomic():
-                runs.append(apply(outcome, trigger_kind=TriggerKind.SCHEDULE, trigger_ref=trigger_ref, as_of=as_of))
+                run = apply(outcome, trigger_kind=TriggerKind.SCHEDULE, trigger_ref=trigger_ref, as_of=as_of)
+            if run is not None:
+                runs.append(run)
     return runs
 
 

@@ -96,7 +96,8 @@ class RuleRun(models.Model):
         verbose_name = _("rule run")
         verbose_name_plural = _("rule runs")
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["rule", "started_at"], name="rulerun_rule_started")]
+        indexes = [models.Index(fields=["rule", "started_at"], name="rulerun_rule_started"),
+                   models.Index(fields=["trigger_ref"], name="rulerun_trigger_ref")]
 
     def __str__(self) -> str:
         return f"{self.rule_version} @ {self.started_at:%Y-%m-%d %H:%M}"

@@ -133,3 +133,15 @@ def test_delete_a_rule_that_changed_nothing(make_rule, admin_user, roles):
     rule = make_rule(**LOW_STOCK)
     services.delete_rule(rule_id=rule.pk, actor=admin_user)
     assert not Rule.objects.exists()
+
+
+def test_seed_rules_command_is_idempotent(roles):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("seed_rules", stdout=out)
+    call_command("seed_rules", stdout=out)
+    assert out.getvalue().split("\n")[:2] == ["Built-in rules created: 4", "Built-in rules created: 0"]
+    assert Rule.objects.filter(is_builtin=True).count() == 4
