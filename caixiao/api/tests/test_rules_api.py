@@ -319,3 +319,20 @@ def test_delete_a_rule_that_changed_nothing(api, api_as):
     assert api.delete(f"/rules/{rule['id']}").status_code == 204
     assert api.get(f"/rules/{rule['id']}").status_code == 404
     assert list(Rule.objects.values_list("code", flat=True)) == ["with-changes"]
+
+
+def test_hook_and_event_rules_from_rows(api):
+    hook = create(api, {"code": "big-discount", "name": "Big discount needs approval", "trigger_kind": "hook",
+                        "trigger": "sales.order.confirm", "subject": "sales_order", "join": "any",
+                        "condition_rows": [{"field": "order.max_discount_percent", "op": "gt", "value": "20"},
+                                           {"field": "order.amount", "op": "gt", "value_field": "customer.credit_limit"}],
+                        "actions": [{"type": "require_approval", "params": {"message": "折扣过大或超信用额度"}}]})
+    assert hook["current_version"]["condition"] == ("order.max_discount_percent > 20.0 || "
+                                                    "order.amount > customer.credit_limit")
+    subjects = {s["name"]: s for s in api.get("/rules/subjects").json()["subjects"]}
+    events = [t["value"] for t in subjects["product"]["triggers"]["event"]]
+    assert "inventory.stock.*" in events
+    event = create(api, {**STOCK_RULE, "code": "on-stock", "trigger_kind": "event", "trigger": events[0]})
+    assert event["trigger"] == events[0]
+    wrong = api.post("/rules", {**STOCK_RULE, "code": "bad", "trigger_kind": "event", "trigger": "sales.order.confirmed"})
+    assert wrong.status_code == 422 and "trigger" in wrong.json()["fields"]
