@@ -88,6 +88,8 @@ def instance_steps(instance: ApprovalInstance, tasks: list[ApprovalTask]) -> lis
     for task in tasks:
         by_step.setdefault(task.step, []).append(task)
     steps = []
+    # A stage of parallel branches has several current steps (approvals.selectors.instance_steps).
+    current = {s["position"] for s in instance.stage()} if instance.status == InstanceStatus.PENDING else set()
     for raw in instance.flow_snapshot or []:
         position = int(raw.get("position", 0))
         mine = by_step.get(position, [])
@@ -98,10 +100,10 @@ def instance_steps(instance: ApprovalInstance, tasks: list[ApprovalTask]) -> lis
                 instance.status in (InstanceStatus.REJECTED, InstanceStatus.RETURNED) and \
                 position == instance.current_step:
             state = "rejected"
+        elif position in current:
+            state = "current"
         elif instance.status == InstanceStatus.APPROVED or (mine and position < instance.current_step):
             state = "done"
-        elif position == instance.current_step and instance.status == InstanceStatus.PENDING:
-            state = "current"
         else:
             state = "waiting"
         steps.append(StepView(position=position, name=str(raw.get("name", position)),

@@ -103,6 +103,26 @@ def test_task_page_shows_document_steps_and_decides_without_javascript(login, pe
     assert "拆成两单" in page.content.decode() and not page.context["can_decide"]
 
 
+def test_parallel_branches_show_as_current_together(login, world, people):
+    """A stage of parallel branches has two current steps on the task page, not one current and one
+    waiting (the page shows the same states as approvals.selectors.instance_steps)."""
+    from caixiao.approvals import services as approval_services
+    from caixiao.approvals.defaults import ensure_default_flows
+
+    ensure_default_flows()
+    flow = ApprovalFlow.objects.get(document_type="sales.order", is_active=True)
+    approval_services.update_flow(flow_id=flow.pk, actor=None, steps=[
+        {"name": step.name, "condition": step.condition, "resolver": step.resolver, "params": step.resolver_params,
+         "mode": step.mode, "required_count": step.required_count, "parallel": step.position == 2}
+        for step in flow.steps.order_by("position")])
+    customer = CustomerFactory(code="C201", name="恒通", account_manager=people["rep"], credit_limit=D("100"))
+    make_order(customer=customer, warehouse=world["warehouse"], items=[(world["product"], 10)],
+               actor=people["rep"], confirm=True)
+    task = manager_task(people)
+    response = login(people["manager"]).get(reverse("web:approval-task", args=[task.pk]))
+    assert [s.state for s in response.context["steps"]] == ["current", "current"]
+
+
 def test_strangers_cannot_see_or_decide_a_task(login, people, pending):
     task = manager_task(people)
     for user in (people["clerk"], people["cfo"]):
