@@ -206,28 +206,12 @@ def _date(raw: Any) -> dt.date | None:
         return None
 
 
-def _string(value: str) -> str:
-    """A CEL string literal for any text: ``expressions.literal`` escapes backslashes and quotes; line
-    breaks and other control characters (which CEL strings cannot hold raw) become ``\\uXXXX``."""
-    quoted = literal(value)
-    return "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u2028\u2029" else ch
-                   for ch in quoted)
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return literal(value)
-
-
 def _cel_value(value: Any, type_: str) -> str:
     if type_ == "integer":
         return str(int(value))
     if type_ == "date":
         return f'timestamp("{value.isoformat()}T00:00:00Z")'
-    return _literal(value)
+    return literal(value)
 
 
 def _parse_value(raw: Any, type_: str, var: Var | None, errors: _Errors, key: str) -> Any:
@@ -390,7 +374,7 @@ def _clause(schema_fields: dict[str, Field], row: dict[str, Any]) -> str:
 
 def _choice_or_value(value: Any, type_: str, var: Var | None) -> str:
     if var is not None and var.choices:
-        return _literal(value)
+        return literal(value)
     return _cel_value(_revive(value, type_), type_)
 
 

@@ -371,15 +371,18 @@ def _compile(source: str, schema: Schema, boolean: bool, field_name: str) -> Exp
 
 
 def literal(value: Any) -> str:
-    """A Python value as CEL source, for the form builder: strings quoted and escaped, numbers as
-    doubles (so they compare with the double fields), booleans lower-case."""
+    """A Python value as CEL source, for the form builder: strings quoted and escaped (line breaks and
+    other control characters, which CEL strings cannot hold raw, as ``\\uXXXX``), numbers as doubles
+    (so they compare with the double fields), booleans lower-case."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
         text = format(Decimal(str(value)).normalize(), "f")
         return text if "." in text else f"{text}.0"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u2028\u2029"
+                             else ch for ch in quoted) + '"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     raise TypeError(f"no CEL literal for {type(value).__name__}")

@@ -76,3 +76,9 @@ def test_literals_for_the_form_builder() -> None:
     assert literal('a"b') == '"a\\"b"'
     assert literal(True) == "true"
     assert compile_expression(f"amount >= {literal(50000)}", ORDER).matches(CONTEXT)
+
+
+def test_literals_escape_line_breaks_and_control_characters() -> None:
+    text = 'a\nb\t"c"\\\x00'
+    source = f"customer.name == {literal(text)}"
+    assert compile_expression(source, ORDER).matches({**CONTEXT, "customer": {"name": text, "credit_limit": 1}})
