@@ -151,14 +151,17 @@ class ProductProvider:
                                   "unit_decimals": product["base_unit__decimals"]})
             yield target, context
 
-    def history(self, start: dt.datetime, end: dt.datetime) -> Iterator[HistoryItem]:
+    def history(self, start: dt.datetime, end: dt.datetime, *,
+                needs: Mapping[str, frozenset[str] | None] | None = None) -> Iterator[HistoryItem]:
         """One context per target at the start of each week (Monday 00:00) from ``start`` to ``end``."""
+        fields = needs.get("product", None) if needs is not None else None
+        sales = fields is None or bool(fields & _SALES_FIELDS)
         day = week_start(timezone.localtime(start).date())
         if day < timezone.localtime(start).date():
             day += dt.timedelta(weeks=1)
         last = timezone.localtime(end).date()
         while day <= last:
             as_of = _local_midnight(day)
-            for target, context in self.build(None, as_of, historical=True):
+            for target, context in self.build(None, as_of, historical=True, sales=sales):
                 yield as_of, target, context
             day += dt.timedelta(weeks=1)

@@ -367,16 +367,17 @@ class DryRunResult:
     source: str = ""  # what was replayed: "history" or "events"
 
 
-def _history(subject: Subject, rule: Rule, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, Target, dict]]:
+def _history(subject: Subject, rule: Rule, start: dt.datetime, end: dt.datetime, *,
+             needs: Mapping[str, frozenset[str] | None] | None = None) -> Iterator[tuple[dt.datetime, Target, dict]]:
     if rule.trigger_kind == TriggerKind.EVENT:
         prefix = rule.trigger.split("*", 1)[0]
         qs = OutboxEvent.objects.filter(created_at__gte=start, created_at__lte=end, type__startswith=prefix)
         for event in qs.order_by("created_at", "id").iterator(chunk_size=500):
             if fnmatch.fnmatchcase(event.type, rule.trigger):
-                for target, context in subject.contexts(event, event.created_at):
+                for target, context in subject.contexts(event, event.created_at, needs=needs):
                     yield event.created_at, target, context
     else:
-        yield from subject.history(start, end)
+        yield from subject.history(start, end, needs=needs)
 
 
 def dry_run(*, start: dt.datetime, end: dt.datetime, rule_id: int | None = None,
@@ -411,7 +412,8 @@ def dry_run(*, start: dt.datetime, end: dt.datetime, rule_id: int | None = None,
     result = DryRunResult(source="events" if rule.trigger_kind == TriggerKind.EVENT else "history")
     state: dict[str, Any] = {}
     with transaction.atomic():
-        for as_of, target, context in _history(subject, rule, start, end):
+        needs = dict(prepared.expression.needs) if prepared.expression.needs is not None else None
+        for as_of, target, context in _history(subject, rule, start, end, needs=needs):
             result.evaluated += 1
             try:
                 matched = prepared.expression.matches(context)

@@ -88,7 +88,10 @@ class Subject:
             return self.provider.contexts(event, as_of, needs=needs)  # type: ignore[call-arg]
         return self.provider.contexts(event, as_of)
 
-    def history(self, start: dt.datetime, end: dt.datetime) -> Iterable[HistoryItem]:
+    def history(self, start: dt.datetime, end: dt.datetime, *,
+                needs: Mapping[str, frozenset[str] | None] | None = None) -> Iterable[HistoryItem]:
+        if needs is not None and getattr(self.provider, "accepts_needs", False):
+            return self.provider.history(start, end, needs=needs)  # type: ignore[call-arg]
         return self.provider.history(start, end)
 
 

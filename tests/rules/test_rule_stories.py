@@ -175,3 +175,18 @@ def test_administrators_are_told_when_a_rule_fails(product, stock, make_rule, ad
     outbox.process_due()  # the worker delivers rules.rule.failed
     [note] = Notification.objects.filter(verb="rules.rule.failed")
     assert note.recipient == admin_user and "fragile" in note.title
+
+
+def test_a_hook_rule_is_dry_run_over_the_orders_confirmed_in_the_range(
+        customer, warehouse, product, stock, rep, roles):
+    stock(product, 100)
+    make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep, confirm=True)
+    big = make_order(customer=customer, warehouse=warehouse, items=[(product, 80)], actor=rep, confirm=True)
+    draft = {"code": "big", "name": "Big", "trigger_kind": "hook", "trigger": "sales.order.confirm",
+             "subject": "sales_order", "condition": "order.amount > 1000.0",
+             "actions": [{"type": "require_approval", "params": {"message": "Big order"}}]}
+    now = timezone.now()
+    result = services.dry_run(data=draft, start=now - dt.timedelta(days=1), end=now + dt.timedelta(minutes=1))
+    assert result.evaluated == 2
+    [match] = result.matched
+    assert match.target["object_id"] == str(big.pk) and match.would_change == ["Needs approval: Big order"]
