@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,7 +341,8 @@ def run_schedule(*, schedule: str, as_of: dt.datetime | None = None) -> list[Rul
     return engine.run_schedule(schedule, as_of=as_of)
 
 
-def check_hook(hook: str, context: dict[str, Any], *, target: Target | None = None) -> Verdict:
+def check_hook(hook: str, context: dict[str, Any] | Callable[[], tuple[Target, dict[str, Any]]], *,
+               target: Target | None = None) -> Verdict:
     """Ask the enabled rules of a synchronous hook what they say about a document, e.g.
     ``check_hook("sales.order.confirm", order_context(order))`` → ``Verdict(blocked=[...],
     approval_reasons=[...])``. Runs inside the caller's transaction and never raises for a rule's bug."""

@@ -38,6 +38,7 @@ SCHEMA = Schema("sales.order", _("Sales order"), (
     Var("discount_over_threshold", "bool", _("Discount over the approval threshold")),
     Var("department", "string", _("Sales rep's department (code)")),
     Var("lines", "integer", _("Number of lines")),
+    Var("rule_requires_approval", "bool", _("A rule asks for approval")),
 ))
 
 
@@ -62,6 +63,8 @@ def context(order: SalesOrder) -> dict[str, Any]:
         "discount_over_threshold": max_discount > discount_threshold(),
         "department": department or "",
         "lines": len(discounts),
+        # Set by confirm_order from the rules of the sales.order.confirm hook (require_approval actions).
+        "rule_requires_approval": bool(getattr(order, "rule_approval_reasons", None)),
     }
 
 
@@ -111,10 +114,11 @@ def on_withdrawn(order: SalesOrder, actor: Any) -> None:
 
 
 def default_flow() -> tuple[StepSpec, ...]:
-    """Over the credit limit: sales manager, then finance director; a big discount only: the sales
-    manager."""
+    """Over the credit limit: sales manager, then finance director; a big discount, or a rule asking
+    for approval: the sales manager."""
     return (
-        StepSpec(name=_("Sales manager"), condition="over_credit_limit || discount_over_threshold",
+        StepSpec(name=_("Sales manager"),
+                 condition="over_credit_limit || discount_over_threshold || rule_requires_approval",
                  resolver=ResolverKind.ROLE, params={"role": "sales_manager"}, mode=ApprovalMode.ANY),
         StepSpec(name=_("Finance director"), condition="over_credit_limit",
                  resolver=ResolverKind.ROLE, params={"role": "finance_director"}, mode=ApprovalMode.ANY),

@@ -21,6 +21,8 @@ class SalesErrorCode(StrEnum):
     INSUFFICIENT_STOCK = InventoryErrorCode.INSUFFICIENT_STOCK  # confirming with the "block" policy
     NOT_EDITABLE = "not_editable"
     AWAITING_APPROVAL = "awaiting_approval"
+    BLOCKED_BY_RULE = "blocked_by_rule"
+    APPROVAL_REQUIRED = "approval_required"
     EMPTY_ORDER = "empty_order"
     OPEN_DELIVERY_NOTICES = "open_delivery_notices"
     ORDER_NOT_OPEN = "order_not_open"
@@ -84,6 +86,26 @@ class AwaitingApproval(Conflict):
     def __init__(self, *, number: str) -> None:
         super().__init__(_("%(order)s is waiting for approval; the final approval confirms it.") % {
             "order": number})
+
+
+class BlockedByRule(ValidationFailed):
+    """A rule on the ``sales.order.confirm`` hook blocks confirming (docs/rules.md "Hooks")."""
+
+    code = SalesErrorCode.BLOCKED_BY_RULE
+
+    def __init__(self, *, messages: list[str]) -> None:
+        super().__init__(" ".join(messages), reasons=messages)
+
+
+class ApprovalRequiredNoStep(ValidationFailed):
+    """A rule asks for approval but no step of the active sales-order flow applies."""
+
+    code = SalesErrorCode.APPROVAL_REQUIRED
+
+    def __init__(self, *, messages: list[str]) -> None:
+        super().__init__(_("A rule asks for approval (%(reasons)s), but no step of the sales-order approval flow "
+                           "applies; ask an administrator to add one that checks “rule_requires_approval”.") % {
+            "reasons": "; ".join(messages)}, reasons=messages)
 
 
 class EmptyOrder(ValidationFailed):

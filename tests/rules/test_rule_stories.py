@@ -92,6 +92,44 @@ def test_a_real_orders_context_for_the_confirm_hook(customer, warehouse, product
     assert services.check_hook("no.such.hook", context).ok
 
 
+def test_confirming_an_order_runs_the_confirm_hook(customer, warehouse, product, stock, rep, make_rule, make_user,
+                                                   roles):
+    """A block rule stops confirming with 422 blocked_by_rule and changes nothing; a require_approval
+    rule sends the order to the sales manager (the default flow's rule_requires_approval)."""
+    from caixiao.approvals.defaults import ensure_default_flows
+    from caixiao.approvals.models import ApprovalTask
+    from caixiao.inventory.models import Reservation
+    from caixiao.sales.enums import SalesOrderStatus
+    from caixiao.sales.errors import BlockedByRule
+    from caixiao.sales.services import confirm_order
+
+    ensure_default_flows()
+    manager = make_user("sales_manager")
+    stock(product, 500)
+    block = make_rule(code="no-huge", trigger_kind="hook", trigger="sales.order.confirm", subject="sales_order",
+                      condition="order.amount > 1000.0", actions=[{"type": "block", "params": {"message": "超过单笔上限"}}])
+    ask = make_rule(code="ask", trigger_kind="hook", trigger="sales.order.confirm", subject="sales_order",
+                    condition="order.line_count >= 1 && order.amount > 100.0",
+              actions=[{"type": "require_approval", "params": {"message": "大单需审批"}}])
+    huge = make_order(customer=customer, warehouse=warehouse, items=[(product, 200)], actor=rep)
+    with pytest.raises(BlockedByRule) as caught:
+        confirm_order(order_id=huge.pk, actor=rep)
+    assert caught.value.as_dict()["code"] == "blocked_by_rule" and "超过单笔上限" in str(caught.value.message)
+    huge.refresh_from_db()
+    assert huge.status == SalesOrderStatus.DRAFT and not Reservation.objects.exists()
+
+    services.disable_rule(rule_id=block.pk, actor=rep)
+    order = confirm_order(order_id=huge.pk, actor=rep)
+    assert order.status == SalesOrderStatus.PENDING_APPROVAL and not Reservation.objects.exists()
+    assert ApprovalTask.objects.get(status="pending").assignee == manager
+
+    small = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep, confirm=True)
+    assert small.status == SalesOrderStatus.CONFIRMED  # neither rule matches: confirmed at once
+    services.disable_rule(rule_id=ask.pk, actor=rep)
+    big = make_order(customer=customer, warehouse=warehouse, items=[(product, 200)], actor=rep, confirm=True)
+    assert big.status == SalesOrderStatus.CONFIRMED  # it was the rule that asked for approval
+
+
 # Built-ins ---------------------------------------------------------------------------------------------------
 def test_large_order_builtin_creates_purchase_demand_and_reverting_cancels_it(
         customer, warehouse, product, stock, rep, admin_user, roles):

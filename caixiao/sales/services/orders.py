@@ -40,7 +40,9 @@ from caixiao.sales.enums import (
     ShortagePolicy,
 )
 from caixiao.sales.errors import (
+    ApprovalRequiredNoStep,
     AwaitingApproval,
+    BlockedByRule,
     EmptyOrder,
     LineShortage,
     NotEditable,
@@ -63,6 +65,7 @@ from caixiao.sales.services.inputs import (
 NUMBER_PREFIX = "SO"
 ZERO = Decimal("0")
 REASON_MAX_LENGTH = 200
+CONFIRM_HOOK = "sales.order.confirm"  # rules on it may block confirming or ask for approval (docs/rules.md)
 
 
 def line_ref(order: SalesOrder, line: SalesOrderLine) -> Ref:
@@ -215,6 +218,24 @@ def _withdraw_from_approval(order: SalesOrder, *, actor: Any, reason: str) -> No
                           comment=reason)
 
 
+def _check_rules_and_submit(order: SalesOrder, *, actor: Any) -> bool:
+    """The rules of the ``sales.order.confirm`` hook first: a ``block`` stops confirming (422
+    ``blocked_by_rule``, nothing changed), a ``require_approval`` sends the order to its approval flow
+    (the context's ``rule_requires_approval``). Then the approval flow; True if the order now waits."""
+    from caixiao.rules import services as rule_services
+    from caixiao.sales.rule_actions import order_context
+
+    verdict = rule_services.check_hook(CONFIRM_HOOK, lambda: order_context(order))
+    if verdict.blocked:
+        raise BlockedByRule(messages=verdict.blocked)
+    order.rule_approval_reasons = verdict.approval_reasons  # type: ignore[attr-defined]
+    if _submit_for_approval(order, actor=actor):
+        return True
+    if verdict.approval_reasons:
+        raise ApprovalRequiredNoStep(messages=verdict.approval_reasons)
+    return False
+
+
 def _submit_for_approval(order: SalesOrder, *, actor: Any) -> bool:
     """Start the order's approval if a step of its flow applies; True if it now waits for approval."""
     instance = approval_services.submit(doc_type=DOCUMENT_TYPE, obj=order, actor=actor)
@@ -287,7 +308,7 @@ def _confirm(*, order_id: int, actor: Any, approved: bool = False) -> SalesOrder
     lines = list(order.lines.all())
     if not lines:
         raise EmptyOrder()
-    if not approved and _submit_for_approval(order, actor=actor):
+    if not approved and _check_rules_and_submit(order, actor=actor):
         return order
     requests = [inventory_services.ReserveRequest(product_id=line.product_id, warehouse_id=order.warehouse_id,
                                                   quantity=line.quantity, reference=line_ref(order, line))
