@@ -157,8 +157,6 @@ def has_subscribers(event_type: str) -> bool:
     """Does an active subscription want ``event_type``? Asked when an event is emitted (the fan-out
     handler's ``when``): without one, the event gets no fan-out delivery at all. One plain query, as it
     runs in every emitting transaction (issue 3 item 8)."""
-    if event_type == WEBHOOK_TEST_REQUESTED:
-        return False
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:

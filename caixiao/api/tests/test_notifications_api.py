@@ -1,9 +1,10 @@
 """Notifications, to-dos, webhooks and the event monitor over the API: scoping, permissions, errors."""
 
 import pytest
+from django.db import transaction
 
 from caixiao.core import outbox
-from caixiao.core.models import DeliveryStatus, EventDelivery
+from caixiao.core.models import DeliveryStatus, EventDelivery, NumberSequence
 from caixiao.notifications import services
 from caixiao.notifications.models import Notification, Todo, WebhookDelivery, WebhookSubscription
 
@@ -83,11 +84,13 @@ def test_bad_webhook_input_is_a_clear_4xx_and_saves_nothing(api, change, field):
 
 
 def test_event_monitor_lists_retries_and_replays(api, api_as, admin_user):
-    sub = api.post("/webhook-subscriptions", HOOK).json()
-    api.post(f"/webhook-subscriptions/{sub['id']}/test")
+    api.post("/webhook-subscriptions", HOOK)  # wants sales.order.*: the webhook fan-out takes such events
+    with transaction.atomic():
+        anchor = NumberSequence.objects.create(series="MONITOR")
+        outbox.emit("sales.order.closed", aggregate=anchor, payload={"version": 1, "order_id": 0})
     events = api.get("/events").json()["items"]
-    assert events[0]["type"] == "notifications.webhook.test_requested"
-    [delivery] = events[0]["deliveries"]
+    assert events[0]["type"] == "sales.order.closed"
+    [delivery] = events[0]["deliveries"]  # the fan-out's; handlers that would do nothing get none
     EventDelivery.objects.filter(pk=delivery["id"]).update(status=DeliveryStatus.DEAD)
     assert api.get("/events", {"delivery_status": "dead"}).json()["count"] == 1
     retried = api.post(f"/event-deliveries/{delivery['id']}/retry")
