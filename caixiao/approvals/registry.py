@@ -50,7 +50,7 @@ class DocumentType:
     key: str                                                     # "sales.order", "purchasing.order"
     label: Any                                                   # lazy translated
     schema: Schema                                               # what step conditions may refer to
-    context: Callable[[Any], dict]                               # obj -> typed context for the conditions
+    context: Callable[[Any], Mapping[str, Any]]                  # obj -> typed context for the conditions
     requester: Callable[[Any], Any]                              # obj -> the User who submitted / owns it
     on_approved: Callable[[Any, Any], None] | None = None        # (obj, actor): final approval, same transaction
     on_rejected: Callable[[Any, Any, str], None] | None = None   # (obj, actor, comment): back to the requester

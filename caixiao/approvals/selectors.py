@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from caixiao.approvals.enums import InstanceStatus, TaskStatus
@@ -30,6 +30,17 @@ def list_flows(*, document_type: str | None = None, active: bool | None = None) 
 
 def active_flow(*, document_type: str) -> ApprovalFlow | None:
     return ApprovalFlow.objects.filter(document_type=document_type, is_active=True).prefetch_related("steps").first()
+
+
+def active_flow_row(*, document_type: str, pending_for: str | None = None) -> ApprovalFlow | None:
+    """The active flow's row alone (one indexed query; its steps come from ``services.flow_steps``).
+    With ``pending_for`` (a document's id), annotated ``has_pending``: that document already waits
+    for approval (a pending instance), answered by the same query."""
+    flows = ApprovalFlow.objects.filter(document_type=document_type, is_active=True)
+    if pending_for is not None:
+        flows = flows.annotate(has_pending=Exists(ApprovalInstance.objects.filter(
+            document_type=document_type, object_id=pending_for, status=InstanceStatus.PENDING)))
+    return flows.order_by().first()
 
 
 # Instances ----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ out; the conditional UPDATEs hold on both databases."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -278,15 +279,36 @@ def seed_default_flow(dt_: DocumentType, *, actor: Any = None) -> ApprovalFlow |
         return None  # seeded concurrently
 
 
-def current_flow(*, doc_type: str) -> ApprovalFlow | None:
-    """The active flow of a document type, seeding the default flow the first time it is needed."""
-    flow = selectors.active_flow(document_type=doc_type)
+def current_flow(*, doc_type: str, pending_for: str | None = None) -> ApprovalFlow | None:
+    """The active flow of a document type, seeding the default flow the first time it is needed. Always
+    asked of the database (one indexed query), so a version saved by another process counts at once;
+    its steps come from ``flow_steps``. ``pending_for``: see ``selectors.active_flow_row``."""
+    flow = selectors.active_flow_row(document_type=doc_type, pending_for=pending_for)
     if flow is None:
         dt_ = get_document(doc_type)
         if dt_.default_flow and not ApprovalFlow.objects.filter(document_type=doc_type).exists():
             seed_default_flow(dt_)
-            flow = selectors.active_flow(document_type=doc_type)
+            flow = selectors.active_flow_row(document_type=doc_type, pending_for=pending_for)
     return flow
+
+
+# A flow version's steps never change once it is saved (``_save_flow`` writes them with the version in
+# one transaction; editing writes a new version; the admin is read-only), so they are kept per process.
+# The key includes the row's creation time: a rolled-back flow's id may be reused (SQLite, tests).
+_STEPS_CACHE: dict[tuple[str, int, Any], tuple[ApprovalStep, ...]] = {}
+_STEPS_CACHE_SIZE = 64
+
+
+def flow_steps(flow: ApprovalFlow) -> tuple[ApprovalStep, ...]:
+    """The steps of a flow version in position order (one query the first time per process)."""
+    key = (flow._state.db or "default", flow.pk, flow.created_at)
+    steps = _STEPS_CACHE.get(key)
+    if steps is None:
+        steps = tuple(sorted(flow.steps.all(), key=lambda s: s.position))
+        if len(_STEPS_CACHE) >= _STEPS_CACHE_SIZE:
+            _STEPS_CACHE.clear()
+        _STEPS_CACHE[key] = steps
+    return steps
 
 
 # Approvers ----------------------------------------------------------------------------------------------
@@ -337,8 +359,7 @@ def _evaluate_steps(flow: ApprovalFlow, dt_: DocumentType, context: Mapping[str,
     """The flow's steps as a snapshot, each marked ``matched`` on this document. A condition that
     fails on real data (division by zero, a missing key) counts as matching: when in doubt, ask."""
     snapshot = []
-    # Sorted here: ``active_flow`` prefetched the steps, an ``order_by`` would query them again.
-    for step in sorted(flow.steps.all(), key=lambda s: s.position):
+    for step in flow_steps(flow):
         matched, error = True, ""
         if step.condition:
             try:
@@ -346,7 +367,8 @@ def _evaluate_steps(flow: ApprovalFlow, dt_: DocumentType, context: Mapping[str,
             except ExpressionRuntimeError as exc:
                 error = str(exc)[:500]
         snapshot.append({"position": step.position, "name": step.name, "condition": step.condition,
-                         "resolver": step.resolver, "params": step.resolver_params, "mode": step.mode,
+                         "resolver": step.resolver, "params": copy.deepcopy(step.resolver_params),
+                         "mode": step.mode,
                          "required_count": step.required_count, "reminder_hours": step.reminder_hours,
                          "parallel": step.parallel, "matched": matched, "condition_error": error})
     return snapshot
@@ -371,25 +393,44 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-@retry_on_conflict
-@transaction.atomic
 def submit(*, doc_type: str, obj: Any, actor: Any) -> ApprovalInstance | None:
     """Submit a document for approval: snapshot the current flow, evaluate each step's condition on
     the document, resolve every matching step's approvers (422 ``no_approver`` if one has nobody) and
     create the first step's tasks, delegated where a delegation is in force. ``None`` when no step
-    matches (the caller goes on without approval); 409 ``approval_pending`` if it already waits."""
+    matches (the caller goes on without approval); 409 ``approval_pending`` if it already waits.
+
+    Inside the caller's transaction, deciding costs one query (the active flow, whether the document
+    already waits) and no savepoint: only a matching step opens one, around what it writes."""
+    if not transaction.get_connection().in_atomic_block:
+        return _submit_in_transaction(doc_type=doc_type, obj=obj, actor=actor)
+    return _submit(doc_type=doc_type, obj=obj, actor=actor)
+
+
+@retry_on_conflict
+@transaction.atomic
+def _submit_in_transaction(*, doc_type: str, obj: Any, actor: Any) -> ApprovalInstance | None:
+    return _submit(doc_type=doc_type, obj=obj, actor=actor)
+
+
+def _submit(*, doc_type: str, obj: Any, actor: Any) -> ApprovalInstance | None:
     dt_ = get_document(doc_type)
-    flow = current_flow(doc_type=doc_type)
+    object_id = str(obj.pk)
+    flow = current_flow(doc_type=doc_type, pending_for=object_id)
     if flow is None:
         return None
-    object_id = str(obj.pk)
-    if ApprovalInstance.objects.filter(document_type=doc_type, object_id=object_id,
-                                       status=InstanceStatus.PENDING).exists():
+    if flow.has_pending:  # type: ignore[attr-defined]
         raise Conflict(_("This document is already waiting for approval."), code=Code.APPROVAL_PENDING)
     context = dt_.context(obj)
     snapshot = _evaluate_steps(flow, dt_, context)
     if not any(s["matched"] for s in snapshot):
         return None
+    with transaction.atomic():  # what a matching step writes stands or falls together
+        return _start(dt_, flow, obj, object_id, context, snapshot, actor=actor)
+
+
+def _start(dt_: DocumentType, flow: ApprovalFlow, obj: Any, object_id: str, context: Mapping[str, Any],
+           snapshot: list[dict[str, Any]], *, actor: Any) -> ApprovalInstance:
+    doc_type = dt_.key
     requester = dt_.requester(obj) or (actor if getattr(actor, "pk", None) else None)
     for step in snapshot:
         if not step["matched"]:

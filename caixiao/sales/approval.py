@@ -8,6 +8,7 @@ app never imports sales (DESIGN.md "Dependency direction")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -46,26 +47,63 @@ def discount_threshold() -> Decimal:
     return Decimal(str(getattr(settings, "SALES_DISCOUNT_APPROVAL_THRESHOLD", "0.15")))
 
 
-def context(order: SalesOrder) -> dict[str, Any]:
+class OrderContext(Mapping[str, Any]):
+    """The facts of one order that step conditions see (all of ``SCHEMA``, nothing else). The credit
+    exposure costs a query (the customer's open orders), so it is read only when asked for: by a
+    condition that names ``exposure``, or ``over_credit_limit`` of a customer with a credit limit (no
+    limit, 0, means no credit check: never over it), or when the whole context is stored."""
+
+    def __init__(self, order: SalesOrder, values: dict[str, Any]) -> None:
+        self._order = order
+        self._values = values
+        self._credit: selectors.CreditExposure | None = None
+
+    def _exposure(self) -> selectors.CreditExposure:
+        if self._credit is None:
+            self._credit = selectors.credit_exposure(self._order)
+        return self._credit
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "exposure":
+            return self._exposure().exposure
+        if key == "over_credit_limit":
+            return self._order.customer.credit_limit > 0 and self._exposure().over_limit
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CONTEXT_KEYS)
+
+    def __len__(self) -> int:
+        return len(CONTEXT_KEYS)
+
+    def __contains__(self, key: object) -> bool:
+        return key in CONTEXT_KEYS
+
+    def __repr__(self) -> str:
+        return f"OrderContext({self._order.pk})"
+
+
+CONTEXT_KEYS = ("amount", "customer", "exposure", "over_credit_limit", "max_discount", "discount_over_threshold",
+                "department", "lines", "rule_requires_approval")
+
+
+def context(order: SalesOrder) -> OrderContext:
     """The facts of one order that step conditions see (all of ``SCHEMA``, nothing else)."""
-    credit = selectors.credit_exposure(order)
     discounts = [line.discount_percent for line in order.lines.all()]
     max_discount = max(discounts, default=ZERO) / HUNDRED
     owner = order.owner
     department = getattr(getattr(owner, "department", None), "code", "") if owner is not None else ""
-    return {
+    return OrderContext(order, {
         "amount": order.total_gross,
         "customer": {"code": order.customer.code, "name": order.customer.name,
                      "credit_limit": order.customer.credit_limit},
-        "exposure": credit.exposure,
-        "over_credit_limit": credit.over_limit,
         "max_discount": max_discount,
         "discount_over_threshold": max_discount > discount_threshold(),
         "department": department or "",
         "lines": len(discounts),
         # Set by confirm_order from the rules of the sales.order.confirm hook (require_approval actions).
         "rule_requires_approval": bool(getattr(order, "rule_approval_reasons", None)),
-    }
+    })
 
 
 def load(object_id: Any) -> SalesOrder:

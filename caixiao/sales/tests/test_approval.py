@@ -219,3 +219,47 @@ def test_block_policy_short_stock_at_final_approval_undoes_the_approval(small_cu
     assert order.status == SalesOrderStatus.PENDING_APPROVAL
     assert pending_task(cfo).status == TaskStatus.PENDING
     assert not Reservation.objects.exists()
+
+
+def test_confirming_when_no_step_matches_writes_nothing_for_the_approval_and_skips_the_credit_query(
+        customer, warehouse, product, rep, manager, cfo, stock):
+    """No credit limit (0), no discount, no rule: the hook's rules and the active flow are one query
+    each; no savepoint, no step or pending-instance query, no credit exposure (docs/sales.md
+    "Performance")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stock(product, 10)
+    customer.credit_limit = D("0")
+    customer.save(update_fields=["credit_limit"])
+    make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep, confirm=True)  # warm
+    order = make_order(customer=customer, warehouse=warehouse, items=[(product, 2)], actor=rep)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.confirm_order(order_id=order.pk, actor=rep).status == SalesOrderStatus.CONFIRMED
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if "SAVEPOINT" in s.upper()]) == 2  # confirm_order's own, in the test's transaction
+    assert len([s for s in sql if "approvals_" in s]) == 1  # the active flow (and its pending check)
+    assert not [s for s in sql if "approvals_approvalstep" in s or "SUM(" in s]
+    assert not ApprovalInstance.objects.exists()
+
+
+def test_a_condition_on_the_exposure_sees_it_without_a_credit_limit_and_a_new_version_counts_at_once(
+        customer, warehouse, product, rep, manager, cfo, stock):
+    from caixiao.approvals.registry import StepSpec
+
+    stock(product, 30)
+    customer.credit_limit = D("0")
+    customer.save(update_fields=["credit_limit"])
+    first = make_order(customer=customer, warehouse=warehouse, items=[(product, 10)], actor=rep, confirm=True)
+    assert first.status == SalesOrderStatus.CONFIRMED  # the default flow (its steps now kept) does not match
+    flow = approval_services.current_flow(doc_type="sales.order")
+    approval_services.update_flow(flow_id=flow.pk, actor=rep, steps=[
+        StepSpec(name="Big exposure", condition="exposure > 180", resolver="role", params={"role": "sales_manager"})])
+
+    second = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep)
+    assert services.confirm_order(order_id=second.pk, actor=rep).status == SalesOrderStatus.PENDING_APPROVAL
+    instance = ApprovalInstance.objects.get(object_id=str(second.pk))
+    assert D(instance.context["exposure"]) == D("186.45") and instance.context["over_credit_limit"] is False
+    assert set(instance.context) == set(approval.CONTEXT_KEYS)  # the whole context, as before
