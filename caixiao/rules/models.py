@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from caixiao.rules.enums import RevertReason, TriggerKind
+from caixiao.rules.enums import RevertReason, Schedule, TriggerKind
 
 __all__ = ["RevertReason", "Rule", "RuleChange", "RuleRun", "RuleVersion", "TriggerKind"]
 
@@ -46,6 +46,18 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def trigger_label(self) -> str:
+        """"Weekly" / "Before a sales order is confirmed" / the event type, for lists and pages."""
+        if self.trigger_kind == TriggerKind.SCHEDULE and self.trigger in Schedule.values:
+            return str(Schedule(self.trigger).label)
+        if self.trigger_kind == TriggerKind.HOOK:
+            from caixiao.rules.subjects import HOOKS
+
+            hook = HOOKS.get(self.trigger)
+            return str(hook.label) if hook is not None else self.trigger
+        return self.trigger
 
 
 class RuleVersion(models.Model):
