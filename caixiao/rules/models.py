@@ -49,7 +49,7 @@ class Rule(models.Model):
 
     @property
     def trigger_label(self) -> str:
-        """"Weekly" / "Before a sales order is confirmed" / the event type, for lists and pages."""
+        """The trigger for people: a schedule's or hook's label ("Weekly"), else the event type."""
         if self.trigger_kind == TriggerKind.SCHEDULE and self.trigger in Schedule.values:
             return str(Schedule(self.trigger).label)
         if self.trigger_kind == TriggerKind.HOOK:
