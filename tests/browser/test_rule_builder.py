@@ -27,9 +27,12 @@ def administrator(transactional_db, make_user):
 
 
 def settle(page):
-    """Wait until htmx has no request in flight (the editor re-renders after each select)."""
+    """Wait until htmx has no request in flight and has finished swapping and settling (the editor
+    re-renders after each select; a select changed before htmx has processed the swapped-in form has
+    no listener yet — a person is never that fast, a test is)."""
     page.wait_for_timeout(50)
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
 
 
 def test_build_a_rule_with_rows_then_fix_typed_cel(page, live_server, administrator):
@@ -49,6 +52,7 @@ def test_build_a_rule_with_rows_then_fix_typed_cel(page, live_server, administra
 
     page.click("#add-row")
     page.locator("#row-1").wait_for()
+    settle(page)
     page.select_option("#id_row-1-field", "product.needs_qc")
     settle(page)
     page.locator("select[name='row-1-op'] option[value='is_true']").wait_for(state="attached")
