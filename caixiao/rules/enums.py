@@ -27,5 +27,5 @@ class RevertReason(models.TextChoices):
 SCHEDULE_CRON = {
     Schedule.HOURLY: "7 * * * *",
     Schedule.DAILY: "30 2 * * *",
-    Schedule.WEEKLY: "0 3 * * 1",
+    Schedule.WEEKLY: "0 3 * * Mon",  # crontask accepts day names only
 }

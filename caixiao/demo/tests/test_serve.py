@@ -62,6 +62,30 @@ def test_the_schedule_sweeps_the_outbox_and_sends_due_mail_and_webhooks_every_mi
         assert task.name in jobs and "minute='*'" in jobs[task.name]
 
 
+def test_every_apps_schedule_loads_into_the_scheduler():
+    """What ``manage.py crontask`` does when ``make run`` starts it: import each app's ``tasks.py``
+    (crontask refuses some cron expressions, e.g. day-of-week numbers, at import) and register every
+    job of its ``SCHEDULE``."""
+    import importlib
+
+    from crontask import scheduler
+    from django.apps import apps
+
+    scheduled = 0
+    for app in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{app.name}.tasks")
+        except ModuleNotFoundError as missing:
+            if missing.name == f"{app.name}.tasks":
+                continue
+            raise
+        jobs = {job.name for job in scheduler.get_jobs()}
+        for task in getattr(module, "SCHEDULE", {}):
+            assert task.name in jobs, (app.name, task.name)
+            scheduled += 1
+    assert scheduled >= 7  # outbox sweep, housekeeping, approval reminders, rules hourly/daily/weekly/expiry
+
+
 def test_child_commands_bracket_an_ipv6_host():
     assert serve.child_commands(host="::1", port=9000)["web"][-1] == "[::1]:9000"
 
