@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ResolverKind(models.TextChoices):
@@ -26,7 +27,7 @@ class ApprovalMode(models.TextChoices):
 class InstanceStatus(models.TextChoices):
     PENDING = "pending", _("Pending approval")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("approval", "Rejected")
     RETURNED = "returned", _("Returned for changes")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     CANCELLED = "cancelled", _("Cancelled")
@@ -35,7 +36,7 @@ class InstanceStatus(models.TextChoices):
 class TaskStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("approval", "Rejected")
     RETURNED = "returned", _("Returned")
     SKIPPED = "skipped", _("Skipped")
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from caixiao.rules.enums import RevertReason, Schedule, TriggerKind
 
@@ -26,7 +27,7 @@ class Rule(models.Model):
     trigger = models.CharField(_("trigger"), max_length=100,
                                help_text=_("Event type (patterns such as inventory.stock.* allowed), schedule "
                                            "(hourly, daily, weekly) or document check (sales.order.confirm)."))
-    subject = models.CharField(_("subject"), max_length=64)
+    subject = models.CharField(pgettext_lazy("rule", "subject"), max_length=64)
     is_builtin = models.BooleanField(_("built-in"), default=False)
     enabled = models.BooleanField(_("enabled"), default=False, db_index=True)
     current_version = models.ForeignKey("RuleVersion", verbose_name=_("current version"), null=True, blank=True,
