@@ -49,8 +49,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from bench_db import VAR, drop_database, prepare_database  # bench/ is sys.path[0] when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var" / "bench"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "caixiao_bench"
 CLIENTS = (1, 4, 16)
@@ -101,7 +102,7 @@ def main() -> None:
 
 # The child: one engine --------------------------------------------------------------------------------------
 def run_engine(engine: str, url: str, *, orders: int, products: int, clients: list[int], mode: str) -> None:
-    prepare_database(engine, url)
+    prepare_database(engine, url, PG_DATABASE)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     sys.path.insert(0, str(ROOT))
@@ -129,30 +130,7 @@ def run_engine(engine: str, url: str, *, orders: int, products: int, clients: li
         from django.db import connections
 
         connections.close_all()
-        drop_database(engine, url)
-
-
-def prepare_database(engine: str, url: str) -> None:
-    if engine == "sqlite":
-        VAR.mkdir(parents=True, exist_ok=True)
-        path = Path(url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-
-
-def drop_database(engine: str, url: str) -> None:
-    if engine == "sqlite":
-        return  # kept under var/bench/ for inspection; replaced by the next run
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        drop_database(engine, url, PG_DATABASE)
 
 
 @dataclass

@@ -39,8 +39,9 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
+from bench_db import VAR, drop_database, prepare_database  # bench/ is sys.path[0] when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var" / "bench"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "caixiao_bench_rules"
 D = Decimal
@@ -95,7 +96,7 @@ def main() -> None:
 
 
 def run_engine(engine: str, url: str, *, products: int) -> None:
-    prepare_database(engine, url)
+    prepare_database(engine, url, PG_DATABASE)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     sys.path.insert(0, str(ROOT))
@@ -111,30 +112,7 @@ def run_engine(engine: str, url: str, *, products: int) -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database(engine, url)
-
-
-def prepare_database(engine: str, url: str) -> None:
-    if engine == "sqlite":
-        VAR.mkdir(parents=True, exist_ok=True)
-        path = Path(url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-
-
-def drop_database(engine: str, url: str) -> None:
-    if engine == "sqlite":
-        return
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        drop_database(engine, url, PG_DATABASE)
 
 
 def seed(count: int) -> dict[str, int]:
