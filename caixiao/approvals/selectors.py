@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from caixiao.approvals.enums import InstanceStatus, TaskStatus
 from caixiao.approvals.models import ApprovalFlow, ApprovalInstance, ApprovalTask, Delegation
+from caixiao.core import rows
 
 MAX_DELEGATION_HOPS = 5
 
@@ -35,12 +36,19 @@ def active_flow(*, document_type: str) -> ApprovalFlow | None:
 def active_flow_row(*, document_type: str, pending_for: str | None = None) -> ApprovalFlow | None:
     """The active flow's row alone (one indexed query; its steps come from ``services.flow_steps``).
     With ``pending_for`` (a document's id), annotated ``has_pending``: that document already waits
-    for approval (a pending instance), answered by the same query."""
-    flows = ApprovalFlow.objects.filter(document_type=document_type, is_active=True)
-    if pending_for is not None:
-        flows = flows.annotate(has_pending=Exists(ApprovalInstance.objects.filter(
-            document_type=document_type, object_id=pending_for, status=InstanceStatus.PENDING)))
-    return flows.order_by().first()
+    for approval (a pending instance), answered by the same query. A prepared statement
+    (core/rows.py): submitting asks it in every confirming transaction."""
+    where = "document_type = %s AND is_active"
+    if pending_for is None:
+        flows = rows.select(ApprovalFlow, where, [document_type], limit=1)
+    else:
+        pending = ("EXISTS (SELECT 1 FROM approvals_approvalinstance i WHERE i.document_type = %s "
+                   "AND i.object_id = %s AND i.status = %s)")
+        flows = rows.select(ApprovalFlow, where, [document_type, pending_for, InstanceStatus.PENDING, document_type],
+                            annotate={"has_pending": pending}, limit=1)
+        for flow in flows:
+            flow.has_pending = bool(flow.has_pending)  # type: ignore[attr-defined]  # 0/1 on SQLite
+    return flows[0] if flows else None
 
 
 # Instances ----------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import models
 
-from caixiao.core import audit
+from caixiao.core import audit, rows
 from caixiao.core.errors import InvalidTransition
 
 Transitions = Mapping[str, Iterable[str]]
@@ -33,7 +33,7 @@ def apply(obj: models.Model, *, to: str, table: Transitions, actor: Any, field: 
     fields = {field, *update_fields}
     if hasattr(obj, "updated_at"):
         fields.add("updated_at")
-    obj.save(update_fields=sorted(fields))
+    rows.update(obj, sorted(fields))  # obj.save(update_fields=…), prepared once (rows.py)
     audit.record(actor=actor, obj=obj, verb=f"{field}:{to}", from_state=frm, to_state=to,
                  changes=changes, comment=comment)
 

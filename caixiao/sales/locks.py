@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import QuerySet
 
+from caixiao.core import rows
 from caixiao.sales.models import DeliveryNotice, SalesOrder
 
 
@@ -21,8 +22,9 @@ def _for_update(queryset: QuerySet) -> QuerySet:
 
 def get_order_for_update(*, order_id: int) -> SalesOrder:
     """``SalesOrder.DoesNotExist`` when there is no such order. The customer and the sales rep come with
-    it (confirming asks both, for the credit check and the approval's context); only the order is locked."""
-    return _for_update(SalesOrder.objects.select_related("customer", "owner")).get(pk=order_id)
+    it (confirming asks both, for the credit check and the approval's context); only the order is locked.
+    A prepared statement (``core/rows.py``): every change of an order starts here."""
+    return rows.get(SalesOrder, order_id, related=("customer", "owner"), for_update=True)
 
 
 def lock_orders(order_ids: Iterable[int]) -> dict[int, SalesOrder]:

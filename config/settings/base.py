@@ -142,7 +142,8 @@ if TASKS_MODULE == "django_tasks":
     INSTALLED_APPS.append("django_tasks")
 else:
     INSTALLED_APPS.append("crontask")  # the scheduler: `manage.py crontask` (docs/deploy.md)
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# django-tasks-db, its task rows written with a prepared INSERT (caixiao/core/task_backend.py).
+TASKS = {"default": {"BACKEND": "caixiao.core.task_backend.DatabaseBackend"}}
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # Dispatch events in-process right after commit as well as through the worker (tests, demos).
 OUTBOX_RUN_ON_COMMIT = env.bool("OUTBOX_RUN_ON_COMMIT", default=False)

@@ -11,6 +11,7 @@ from typing import Literal
 from django.utils.translation import gettext as _
 
 from caixiao.catalog.models import Product
+from caixiao.core import rows
 from caixiao.core.errors import ValidationFailed
 from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS, decimal_places, to_decimal
 from caixiao.inventory.enums import StockState
@@ -57,12 +58,15 @@ class LineChecker:
 
     def load(self, *, product_ids: Iterable[object] = (), warehouse_ids: Iterable[object] = (),
              location_ids: Iterable[object] = ()) -> LineChecker:
+        # Prepared statements (core/rows.py): every stock and order service checks its lines here.
         if ids := _ids(product_ids):
-            self.products = Product.objects.select_related("base_unit").in_bulk(ids)
+            self.products = {p.pk: p for p in rows.select(Product, "catalog_product.id IN %s", [ids],
+                                                          related=("base_unit",))}
         if ids := _ids(warehouse_ids):
-            self.warehouses = Warehouse.objects.in_bulk(ids)
+            self.warehouses = {w.pk: w for w in rows.select(Warehouse, "id IN %s", [ids])}
         if ids := _ids(location_ids):
-            self.locations = Location.objects.select_related("warehouse").in_bulk(ids)
+            self.locations = {loc.pk: loc for loc in rows.select(Location, "inventory_location.id IN %s", [ids],
+                                                                 related=("warehouse",))}
         return self
 
     # One value each ---------------------------------------------------------------------------

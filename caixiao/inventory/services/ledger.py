@@ -30,6 +30,7 @@ from django.db.models.functions import Now, Round
 from django.utils.translation import gettext as _
 
 from caixiao.catalog.models import Product
+from caixiao.core import rows
 from caixiao.core.fields import QtyField
 from caixiao.core.money import QTY_DECIMAL_PLACES, quantize_price
 from caixiao.core.retry import retry_on_conflict
@@ -232,8 +233,9 @@ def balance_ids_for(pairs: set[Pair], *, create: bool) -> dict[Pair, int]:
 def _find_balances(pairs: set[Pair]) -> dict[Pair, int]:
     if not pairs:
         return {}
-    rows = StockBalance.objects.filter(product_id__in={p for p, _w in pairs}, warehouse_id__in={w for _p, w in pairs})
-    return {(p, w): pk for pk, p, w in rows.values_list("pk", "product_id", "warehouse_id") if (p, w) in pairs}
+    found = rows.select(StockBalance, "product_id IN %s AND warehouse_id IN %s",
+                        [{p for p, _w in pairs}, {w for _p, w in pairs}])
+    return {(b.product_id, b.warehouse_id): b.pk for b in found if (b.product_id, b.warehouse_id) in pairs}
 
 
 def _apply_balance_changes(moves: Sequence[Move], balance_ids: dict[Pair, int]) -> None:
@@ -308,8 +310,8 @@ def _bin_ids(keys: set[BinKey], *, create: set[BinKey]) -> dict[BinKey, int]:
 def _find_bins(keys: set[BinKey]) -> dict[BinKey, int]:
     if not keys:
         return {}
-    rows = BinBalance.objects.filter(product_id__in={k[0] for k in keys}, warehouse_id__in={k[1] for k in keys})
-    values = rows.values_list("pk", "product_id", "warehouse_id", "location_id")
+    bins = BinBalance.objects.filter(product_id__in={k[0] for k in keys}, warehouse_id__in={k[1] for k in keys})
+    values = bins.values_list("pk", "product_id", "warehouse_id", "location_id")
     return {(p, w, loc): pk for pk, p, w, loc in values if (p, w, loc) in keys}
 
 
@@ -337,8 +339,8 @@ def _apply_bin_changes(moves: Sequence[Move]) -> None:
 
 
 def _update_bin(pk: int, delta: Decimal) -> bool:
-    rows = BinBalance.objects.filter(pk=pk)
+    matching = BinBalance.objects.filter(pk=pk)
     if delta < 0:
-        rows = rows.filter(on_hand__gte=-delta)
-    return rows.update(on_hand=column_plus("on_hand", delta), updated_at=Now()) == 1
+        matching = matching.filter(on_hand__gte=-delta)
+    return matching.update(on_hand=column_plus("on_hand", delta), updated_at=Now()) == 1
 

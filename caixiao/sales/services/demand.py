@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caixiao.core import outbox, transitions
+from caixiao.core import outbox, rows, transitions
 from caixiao.core.errors import ValidationFailed
 from caixiao.core.retry import retry_on_conflict
 from caixiao.sales import events
@@ -32,12 +32,12 @@ def sync_demands(*, order: SalesOrder, lines: Iterable[SalesOrderLine],
     """Make each line's open demand equal to ``shortages[line.pk]`` (missing: zero) less what purchasing
     consumed for it: create, change or cancel the open row. Returns the events to emit."""
     lines = list(lines)
-    rows = list(PurchaseDemand.objects.filter(order_line__in=[line.pk for line in lines],
-                                              status__in=[PurchaseDemandStatus.OPEN, PurchaseDemandStatus.CONSUMED]))
+    found = rows.select(PurchaseDemand, "order_line_id IN %s AND status IN %s", [
+        [line.pk for line in lines], [PurchaseDemandStatus.OPEN, PurchaseDemandStatus.CONSUMED]])
     changed: list[DemandEvent] = []
     now = timezone.now()
     for line in lines:
-        mine = [row for row in rows if row.order_line_id == line.pk]
+        mine = [row for row in found if row.order_line_id == line.pk]
         consumed = sum((row.quantity for row in mine if row.status == PurchaseDemandStatus.CONSUMED), ZERO)
         current = next((row for row in mine if row.status == PurchaseDemandStatus.OPEN), None)
         target = shortages.get(line.pk, ZERO) - consumed
@@ -76,16 +76,16 @@ def consume_purchase_demand(*, demand_ids: Sequence[int], actor: Any) -> list[Pu
     ids = sorted(set(demand_ids))
     if not ids:
         raise ValidationFailed(fields={"demand_ids": [_("Choose at least one purchase demand.")]})
-    rows = {row.pk: row for row in PurchaseDemand.objects.select_for_update(no_key=True).filter(pk__in=ids)
-            .order_by("pk")}
-    missing = [pk for pk in ids if pk not in rows]
+    demands = {row.pk: row for row in PurchaseDemand.objects.select_for_update(no_key=True).filter(pk__in=ids)
+               .order_by("pk")}
+    missing = [pk for pk in ids if pk not in demands]
     if missing:
         raise ValidationFailed(fields={"demand_ids": [_("Unknown %(target)s: %(value)s") % {
             "target": PurchaseDemand._meta.verbose_name, "value": ", ".join(map(str, missing))}]})
     now = timezone.now()
-    for row in rows.values():
+    for row in demands.values():
         row.consumed_at = now
         transitions.apply(row, to=PurchaseDemandStatus.CONSUMED, table=PURCHASE_DEMAND_TRANSITIONS, actor=actor,
                           update_fields=["consumed_at"])
-    consumed = list(rows.values())
+    consumed = list(demands.values())
     return consumed

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from caixiao.accounts.models import User
 from caixiao.catalog.models import Product
+from caixiao.core import rows
 from caixiao.core.money import decimal_places, quantize_money, to_decimal
 from caixiao.inventory.models import Warehouse
 from caixiao.inventory.services.inputs import LineChecker
@@ -123,7 +124,8 @@ class OrderChecker(LineChecker):
     # The header ----------------------------------------------------------------------------------------
     def customer(self, customer_id: object, *, actor: Any) -> Customer | None:
         """A customer the actor may see (a rep orders for their own customers, X2); the system sees all."""
-        customer = Customer.objects.filter(pk=int(customer_id)).first() if _is_id(customer_id) else None  # type: ignore[call-overload]
+        found = rows.select(Customer, "id = %s", [int(customer_id)]) if _is_id(customer_id) else []  # type: ignore[call-overload]
+        customer = found[0] if found else None
         mine = customer is not None and customer.account_manager_id == getattr(actor, "pk", None)
         if customer is not None and getattr(actor, "pk", None) and not mine:
             visible: QuerySet[Customer] = partner_selectors.list_customers(for_user=actor)

@@ -16,13 +16,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caixiao.approvals import services as approval_services
 from caixiao.catalog.models import Product
-from caixiao.core import audit, numbering, outbox, transitions
+from caixiao.core import audit, numbering, outbox, rows, transitions
 from caixiao.core.errors import NotFound, ValidationFailed
 from caixiao.core.money import quantize_qty
 from caixiao.core.retry import retry_on_conflict
@@ -112,10 +111,10 @@ def create_order(*, customer_id: int, warehouse_id: int, lines: Sequence[OrderLi
     order = SalesOrder(number=numbering.next_number(NUMBER_PREFIX), customer=customer, warehouse=warehouse,
                        owner=owner, created_by=actor if getattr(actor, "pk", None) else None, **values)
     order.total_net, order.total_tax, order.total_gross = order_totals(new_lines)
-    order.save()
+    rows.insert(order)  # order.save() and bulk_create, prepared once (core/rows.py)
     for line in new_lines:
         line.order = order
-    SalesOrderLine.objects.bulk_create(new_lines)
+    rows.insert(*new_lines)
     audit.record(actor=actor, obj=order, verb="created", to_state=order.status,
                  changes={"lines": len(new_lines), "total_gross": str(order.total_gross)})
     outbox.emit(events.ORDER_CREATED, aggregate=order, payload=events.order_payload(order), actor=actor)
@@ -304,8 +303,8 @@ def _confirm(*, order_id: int, actor: Any, approved: bool = False) -> SalesOrder
         raise AwaitingApproval(number=order.number)
     transitions.ensure(order, to=SalesOrderStatus.CONFIRMED, table=SALES_ORDER_TRANSITIONS)
     # Loaded once and kept on the order: the approval's context and totals read ``order.lines.all()`` too.
-    prefetch_related_objects([order], Prefetch("lines", queryset=SalesOrderLine.objects.order_by("position", "id")))
-    lines = list(order.lines.all())
+    lines = rows.select(SalesOrderLine, "order_id = %s", [order.pk], order_by="position, id")
+    rows.prefetched(order, "lines", lines)
     if not lines:
         raise EmptyOrder()
     if not approved and _check_rules_and_submit(order, actor=actor):
