@@ -426,8 +426,8 @@ def allocate_backorders(*, product_id: int, warehouse_id: int, actor: Any) -> li
     """Reserve available stock of a product in a warehouse for the backordered lines of open orders,
     first requested first (then first confirmed). Returns the lines that got stock.
 
-    Called explicitly (API action, web button); the events issue hooks it to stock arriving. Orders are
-    locked in pk order before the ledger's rows (docs/ledger.md "Locking order")."""
+    Runs by itself when stock arrives or is released (``sales/handlers.py``), and on demand (API action,
+    web button). Orders are locked in pk order before the ledger's rows (docs/ledger.md "Locking order")."""
     checker = OrderChecker()
     checker.load(product_ids=[product_id], warehouse_ids=[warehouse_id])
     checker.product(None, product_id)

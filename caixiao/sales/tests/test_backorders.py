@@ -87,3 +87,72 @@ def test_partial_shipment_backorder_and_allocation_story(customer, warehouse, pr
     assert first.outbound_number != second.outbound_number
     assert not PurchaseDemand.objects.filter(status="open").exists()
     assert check_invariants() == []
+
+
+# Stock that becomes available goes to waiting lines by itself (sales/handlers.py) ------------------------
+def run_worker():
+    """Play the background worker: run every pending event delivery."""
+    from caixiao.core import outbox
+
+    while outbox.process_due():
+        pass
+
+
+def waiting(order, user):
+    return [s.backordered for s in statuses(order, user)]
+
+
+def test_received_stock_goes_to_backordered_lines_without_anyone_asking(customer, warehouse, product, rep, stock):
+    later = make_order(customer=customer, warehouse=warehouse, items=[(product, 4)], actor=rep, confirm=True,
+                       requested_on=date(2031, 3, 2))
+    sooner = make_order(customer=customer, warehouse=warehouse, items=[(product, 3)], actor=rep, confirm=True,
+                        requested_on=date(2031, 3, 1))
+    stock(product, 5)
+    run_worker()
+    assert (waiting(sooner, rep), waiting(later, rep)) == ([0], [2])
+    assert levels(product, warehouse) == (5, 5)
+    assert PurchaseDemand.objects.get(order_line__order=later, status="open").quantity == 2
+    from caixiao.core.models import EventDelivery
+
+    # Replaying the deliveries (a worker that died after the handler's commit, say) reserves nothing twice.
+    EventDelivery.objects.filter(handler="sales.allocate_backorders").update(status="pending", attempts=0)
+    run_worker()
+    assert levels(product, warehouse) == (5, 5)
+    assert check_invariants() == []
+
+
+def test_a_cancelled_order_frees_its_stock_for_the_next_waiting_order(customer, warehouse, product, rep, stock):
+    stock(product, 3)
+    run_worker()
+    first = make_order(customer=customer, warehouse=warehouse, items=[(product, 3)], actor=rep, confirm=True)
+    second = make_order(customer=customer, warehouse=warehouse, items=[(product, 2)], actor=rep, confirm=True)
+    assert waiting(second, rep) == [2]
+    services.cancel_order(order_id=first.pk, actor=rep, reason="客户取消")
+    run_worker()
+    assert waiting(second, rep) == [0]
+    assert levels(product, warehouse) == (3, 2)
+    assert check_invariants() == []
+
+
+def test_a_count_surplus_and_an_adjustment_up_are_allocated(customer, warehouse, product, rep,
+                                                             clerk, stock):
+    from caixiao.inventory import services as stock_services
+
+    stock(product, 1, location=None)
+    run_worker()
+    order = make_order(customer=customer, warehouse=warehouse, items=[(product, 4)], actor=rep, confirm=True)
+    assert waiting(order, rep) == [3]
+    stock_services.adjust_stock(product_id=product.pk, warehouse_id=warehouse.pk, quantity=D(1), reason="找到",
+                                actor=clerk)
+    run_worker()
+    assert waiting(order, rep) == [2]
+    count = stock_services.create_stock_count(warehouse_id=warehouse.pk, actor=clerk, lines=[
+        stock_services.CountLineRequest(product_id=product.pk)])
+    (line,) = count.lines.all()
+    stock_services.record_counted_quantities(count_id=count.pk, counted={line.pk: D(3)}, actor=clerk)
+    stock_services.complete_stock_count(count_id=count.pk, actor=clerk)
+    stock_services.post_stock_count(count_id=count.pk, actor=clerk)
+    run_worker()
+    assert waiting(order, rep) == [1]
+    assert levels(product, warehouse) == (3, 3)
+    assert check_invariants() == []
