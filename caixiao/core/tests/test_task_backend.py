@@ -26,3 +26,20 @@ def test_the_row_is_the_one_the_library_writes(delayed):
     assert stored(ours.id) == stored(theirs.id)
     assert stored(ours.id)["run_after"] == (task.run_after or get_date_max())
     assert ours.args == [7] and ours.status == theirs.status
+
+
+def test_enqueue_announces_the_task_as_the_library_does():
+    from django_tasks_db.compat import task_enqueued
+
+    seen = []
+
+    def receiver(sender, task_result, **kwargs):
+        seen.append((sender, task_result.id))
+
+    task_enqueued.connect(receiver)
+    try:
+        result = DatabaseBackend("default", {}).enqueue(dispatch_event, (3,), {})
+    finally:
+        task_enqueued.disconnect(receiver)
+    assert seen == [(DatabaseBackend, result.id)]
+    assert DBTaskResult.objects.get(pk=result.id).args_kwargs == {"args": [3], "kwargs": {}}
