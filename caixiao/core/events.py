@@ -33,7 +33,9 @@ class Handler:
     when: Callable[[str], bool] | None = None
 
     def wants(self, event_type: str) -> bool:
-        return any(fnmatch.fnmatchcase(event_type, p) for p in self.patterns)
+        # Asked of every handler on every emit: names are compared, only patterns are matched.
+        return event_type in self.patterns or any(
+            fnmatch.fnmatchcase(event_type, p) for p in self.patterns if "*" in p or "?" in p or "[" in p)
 
 
 EVENT_TYPES: dict[str, EventType] = {}

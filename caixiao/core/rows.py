@@ -71,9 +71,24 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *,
         return [pk for (pk,) in cursor.fetchall()] if returning else []
 
 
+_SAVED: dict[tuple[Any, ...], tuple[tuple[str | None, models.Field], ...] | None] = {}
+
+
 def saved(model: type[models.Model], pk: Any, values: Mapping[str, Any], *, using: str = "default") -> Any:
-    """The instance of a row written by ``insert_rows``, as ``objects.create`` would have returned it."""
-    obj = model(pk=pk, **values)
+    """The instance of a row written by ``insert_rows``, as ``objects.create`` would have returned it.
+    Built with positional values, ``Model.__init__``'s fast path (as ``from_db`` builds instances),
+    when ``values`` name relations by their ``_id`` attribute."""
+    key = (model, tuple(values))
+    if key not in _SAVED:
+        given = {_concrete(model, name).attname: name for name in values}
+        positional = all(given[_concrete(model, name).attname] == _concrete(model, name).attname for name in values)
+        _SAVED[key] = tuple((given.get(f.attname), f) for f in model._meta.concrete_fields) if positional else None
+    plan = _SAVED[key]
+    if plan is None:
+        obj = model(pk=pk, **values)
+    else:
+        obj = model(*[pk if f.primary_key else values[name] if name is not None else f.get_default()
+                      for name, f in plan])
     obj._state.adding = False
     obj._state.db = using
     return obj
@@ -102,8 +117,8 @@ _SELECTS: dict[tuple[Any, ...], _Select] = {}
 
 
 def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, related: Sequence[str] = (),
-           annotate: Mapping[str, str] | None = None, order_by: str = "", limit: int | None = None,
-           for_update: bool = False, using: str | None = None) -> list[M]:
+           annotate: Mapping[str, str] | None = None, only: Sequence[str] = (), order_by: str = "",
+           limit: int | None = None, for_update: bool = False, using: str | None = None) -> list[M]:
     """Instances of ``model`` whose rows match ``where``, an SQL condition over the table's columns with
     ``%s`` parameters (a list, tuple or set parameter expands to ``(%s, %s, …)`` for ``IN %s``).
 
@@ -111,19 +126,21 @@ def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, relat
     value goes through its field's converters, so the instances are those the ORM would return.
     ``related``: foreign keys of ``model`` read in the same statement (``select_related``), joined as
     ``r1``, ``r2`` … (qualify ``where`` columns with the table's name when joining). ``annotate``: name →
-    SQL expression set as an attribute (its ``%s`` parameters come first in ``params``). ``for_update``:
+    SQL expression set as an attribute (its ``%s`` parameters come first in ``params``). ``only``: read
+    these fields of ``model`` alone (the primary key always), the others deferred as ``QuerySet.only``
+    defers them. ``for_update``:
     ``FOR NO KEY UPDATE OF`` the model's rows where the database has row locks (PostgreSQL; SQLite's
     IMMEDIATE transactions already serialise writers). Use it on hot paths; the ORM everywhere else."""
     db = using or (router.db_for_write(model) if for_update else router.db_for_read(model))
     connection = connections[db]
     shape = tuple(len(p) if isinstance(p, list | tuple | set | frozenset) else None for p in params)
-    key = (model, where, shape, tuple(related), tuple(annotate or {}.items()), order_by, limit,
-           for_update and connection.features.has_select_for_update, connection.vendor)
+    lock = for_update and connection.features.has_select_for_update
+    key = (model, where, shape, tuple(related), tuple(annotate or {}.items()), tuple(only), order_by, limit, lock,
+           connection.vendor)
     statement = _SELECTS.get(key)
     if statement is None:
-        statement = _SELECTS[key] = _build_select(model, where, shape, related, annotate or {}, order_by, limit,
-                                                  for_update and connection.features.has_select_for_update,
-                                                  connection)
+        statement = _SELECTS[key] = _build_select(model, where, shape, related, annotate or {}, only, order_by,
+                                                  limit, lock, connection)
     flat: list[Any] = []
     for param in params:
         if isinstance(param, list | tuple | set | frozenset):
@@ -147,7 +164,7 @@ def get(model: type[M], pk: Any, *, related: Sequence[str] = (), for_update: boo
 
 
 def _build_select(model: type[models.Model], where: str, shape: tuple[int | None, ...], related: Sequence[str],
-                  annotate: Mapping[str, str], order_by: str, limit: int | None, lock: bool,
+                  annotate: Mapping[str, str], only: Sequence[str], order_by: str, limit: int | None, lock: bool,
                   connection: Any) -> _Select:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -155,8 +172,12 @@ def _build_select(model: type[models.Model], where: str, shape: tuple[int | None
     parts: list[_Part] = []
     joins: list[str] = []
 
-    def add(part_model: type[models.Model], alias: str, field: models.ForeignKey | None) -> None:
-        fields = part_model._meta.concrete_fields
+    def add(part_model: type[models.Model], alias: str, field: models.ForeignKey | None,
+            only: Sequence[str] = ()) -> None:
+        fields: Sequence[models.Field] = part_model._meta.concrete_fields
+        if only:
+            chosen = {part_model._meta.pk.attname} | {_concrete(part_model, name).attname for name in only}
+            fields = [f for f in fields if f.attname in chosen]
         start = len(columns)
         converters = []
         for i, f in enumerate(fields):
@@ -167,7 +188,7 @@ def _build_select(model: type[models.Model], where: str, shape: tuple[int | None
                 converters.append((start + i, tuple(found), col))
         parts.append(_Part(part_model, start, tuple(f.attname for f in fields), tuple(converters), field))
 
-    add(model, table, None)
+    add(model, table, None, only)
     for n, name in enumerate(related, start=1):
         field = model._meta.get_field(name)
         if not isinstance(field, models.ForeignKey):

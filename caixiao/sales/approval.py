@@ -51,7 +51,8 @@ class OrderContext(Mapping[str, Any]):
     """The facts of one order that step conditions see (all of ``SCHEMA``, nothing else). The credit
     exposure costs a query (the customer's open orders), so it is read only when asked for: by a
     condition that names ``exposure``, or ``over_credit_limit`` of a customer with a credit limit (no
-    limit, 0, means no credit check: never over it), or when the whole context is stored."""
+    limit, 0, means no credit check: never over it), or when the whole context is stored. So is the
+    sales rep's ``department`` (a query for the department's code)."""
 
     def __init__(self, order: SalesOrder, values: dict[str, Any]) -> None:
         self._order = order
@@ -68,6 +69,9 @@ class OrderContext(Mapping[str, Any]):
             return self._exposure().exposure
         if key == "over_credit_limit":
             return self._order.customer.credit_limit > 0 and self._exposure().over_limit
+        if key == "department":
+            owner = self._order.owner
+            return getattr(getattr(owner, "department", None), "code", "") or "" if owner is not None else ""
         return self._values[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -91,15 +95,12 @@ def context(order: SalesOrder) -> OrderContext:
     """The facts of one order that step conditions see (all of ``SCHEMA``, nothing else)."""
     discounts = [line.discount_percent for line in order.lines.all()]
     max_discount = max(discounts, default=ZERO) / HUNDRED
-    owner = order.owner
-    department = getattr(getattr(owner, "department", None), "code", "") if owner is not None else ""
     return OrderContext(order, {
         "amount": order.total_gross,
         "customer": {"code": order.customer.code, "name": order.customer.name,
                      "credit_limit": order.customer.credit_limit},
         "max_discount": max_discount,
         "discount_over_threshold": max_discount > discount_threshold(),
-        "department": department or "",
         "lines": len(discounts),
         # Set by confirm_order from the rules of the sales.order.confirm hook (require_approval actions).
         "rule_requires_approval": bool(getattr(order, "rule_approval_reasons", None)),

@@ -82,7 +82,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'caixiao.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+SQLITE = DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "caixiao.core.sqlite3")
+if SQLITE:
+    # Django's backend with its placeholder rewrite cached (caixiao/core/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "caixiao.core.sqlite3"
     # WAL + IMMEDIATE transactions serialise writers so conditional UPDATEs are race-free
     # (DESIGN.md "Two deployments"); the busy timeout makes writers wait instead of failing.
     DATABASES["default"]["OPTIONS"] = {

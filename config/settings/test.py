@@ -3,7 +3,7 @@
 import django
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, TASKS_MODULE
+from config.settings.base import DATABASES, SQLITE, TASKS_MODULE
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if django.VERSION >= (6, 1):
@@ -18,5 +18,5 @@ STORAGES = {
 # after commit in-process (STYLE.md B11), and tests play the worker with outbox.process_due().
 TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
 OUTBOX_RUN_ON_COMMIT = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if SQLITE:
     DATABASES["default"]["TEST"] = {"NAME": None}

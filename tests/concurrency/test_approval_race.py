@@ -168,7 +168,7 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
     doctype.calls.clear()
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+@pytest.mark.skipif(not settings.SQLITE,
                     reason="already running on the configured server database")
 def test_the_approval_race_on_postgresql():
     url = _postgres_url()

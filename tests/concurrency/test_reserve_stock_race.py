@@ -172,7 +172,7 @@ def _postgres_unreachable(url: str) -> str:
                "set CAIXIAO_TEST_POSTGRES_URL to run the race on PostgreSQL"
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+@pytest.mark.skipif(not settings.SQLITE,
                     reason="already running on the configured server database")
 def test_the_race_on_postgresql():
     url = _postgres_url()

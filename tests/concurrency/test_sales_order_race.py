@@ -130,7 +130,7 @@ def test_sixteen_clients_order_and_ship_the_same_products_without_overselling(dj
     assert check_invariants() == []
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+@pytest.mark.skipif(not settings.SQLITE,
                     reason="already running on the configured server database")
 def test_the_sales_race_on_postgresql():
     url = _postgres_url()

@@ -234,7 +234,7 @@ def _find_balances(pairs: set[Pair]) -> dict[Pair, int]:
     if not pairs:
         return {}
     found = rows.select(StockBalance, "product_id IN %s AND warehouse_id IN %s",
-                        [{p for p, _w in pairs}, {w for _p, w in pairs}])
+                        [{p for p, _w in pairs}, {w for _p, w in pairs}], only=("product_id", "warehouse_id"))
     return {(b.product_id, b.warehouse_id): b.pk for b in found if (b.product_id, b.warehouse_id) in pairs}
 
 

@@ -263,3 +263,33 @@ def test_a_condition_on_the_exposure_sees_it_without_a_credit_limit_and_a_new_ve
     instance = ApprovalInstance.objects.get(object_id=str(second.pk))
     assert D(instance.context["exposure"]) == D("186.45") and instance.context["over_credit_limit"] is False
     assert set(instance.context) == set(approval.CONTEXT_KEYS)  # the whole context, as before
+
+
+def test_the_reps_department_is_read_only_by_a_condition_that_names_it(customer, warehouse, product, rep, manager,
+                                                                       stock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caixiao.accounts.models import Department
+    from caixiao.approvals.registry import StepSpec
+
+    stock(product, 30)
+    customer.credit_limit = D("0")
+    customer.save(update_fields=["credit_limit"])
+    rep.department = Department.objects.create(code="EAST", name="华东销售部")
+    rep.save(update_fields=["department"])
+    quiet = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.confirm_order(order_id=quiet.pk, actor=rep).status == SalesOrderStatus.CONFIRMED
+    assert not [q["sql"] for q in queries.captured_queries if "accounts_department" in q["sql"]]
+
+    flow = approval_services.current_flow(doc_type="sales.order")
+    approval_services.update_flow(flow_id=flow.pk, actor=rep, steps=[
+        StepSpec(name="East", condition='department == "EAST"', resolver="role", params={"role": "sales_manager"})])
+    east = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep)
+    assert services.confirm_order(order_id=east.pk, actor=rep).status == SalesOrderStatus.PENDING_APPROVAL
+    assert ApprovalInstance.objects.get(object_id=str(east.pk)).context["department"] == "EAST"
+    rep.department = Department.objects.create(code="WEST", name="华西销售部")
+    rep.save(update_fields=["department"])
+    west = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep)
+    assert services.confirm_order(order_id=west.pk, actor=rep).status == SalesOrderStatus.CONFIRMED

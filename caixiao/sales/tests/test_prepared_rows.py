@@ -161,3 +161,25 @@ def test_prefetched_lines_answer_without_queries(order):
                                       product_id=lines[0].product_id, quantity=Decimal("1"))])
     assert other.pk != read.pk
     assert read.lines.get(position=1) == lines[0]  # a query of this order's lines, not every order's
+
+
+def test_only_reads_the_fields_named_and_defers_the_rest(order):
+    (read,) = rows.select(SalesOrder, "id = %s", [order.pk], only=("number", "customer_id"))
+    assert (read.pk, read.number, read.customer_id) == (order.pk, order.number, order.customer_id)
+    assert read.get_deferred_fields() >= {"notes", "total_gross"}
+    assert read.total_gross == order.total_gross  # read on access, as after QuerySet.only()
+
+
+def test_saved_builds_the_instance_create_would_return(rep):
+    from django.utils import timezone
+
+    from caixiao.core.models import OutboxEvent
+
+    values = {"type": "sales.order.created", "version": 1, "aggregate_type": "sales.salesorder",
+              "aggregate_id": "7", "payload": {"n": 1}, "actor_id": rep.pk, "created_at": timezone.now()}
+    (pk,) = rows.insert_rows(OutboxEvent, [values])
+    assert values_of(rows.saved(OutboxEvent, pk, values)) == values_of(OutboxEvent.objects.get(pk=pk))
+
+
+def values_of(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
