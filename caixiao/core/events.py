@@ -85,8 +85,17 @@ def handler(*patterns: str, name: str | None = None, when: Callable[[str], bool]
     return register
 
 
+_MATCHED: dict[tuple[str, int, int], tuple[str, ...]] = {}
+
+
 def handlers_for(event_type: str) -> list[Handler]:
-    return [h for h in HANDLERS.values() if h.wants(event_type)]
+    """The handlers whose patterns match ``event_type``. Every emit asks, so the matching names are kept
+    per event type and registry (handlers register at start-up; tests may swap the registry)."""
+    key = (event_type, id(HANDLERS), len(HANDLERS))
+    names = _MATCHED.get(key)
+    if names is None:
+        names = _MATCHED[key] = tuple(name for name, h in HANDLERS.items() if h.wants(event_type))
+    return [h for name in names if (h := HANDLERS.get(name)) is not None and h.wants(event_type)]
 
 
 def subscribed(event_type: str) -> list[Handler]:
