@@ -42,9 +42,11 @@ def active_flow_row(*, document_type: str, pending_for: str | None = None) -> Ap
     if pending_for is None:
         flows = rows.select(ApprovalFlow, where, [document_type], limit=1)
     else:
+        # The status is written out, not a parameter: SQLite re-plans a statement whose parameter may
+        # decide whether a partial index applies (here the one open instance per document) on every run.
         pending = ("EXISTS (SELECT 1 FROM approvals_approvalinstance i WHERE i.document_type = %s "
-                   "AND i.object_id = %s AND i.status = %s)")
-        flows = rows.select(ApprovalFlow, where, [document_type, pending_for, InstanceStatus.PENDING, document_type],
+                   "AND i.object_id = %s AND i.status = 'pending')")  # InstanceStatus.PENDING
+        flows = rows.select(ApprovalFlow, where, [document_type, pending_for, document_type],
                             annotate={"has_pending": pending}, limit=1)
         for flow in flows:
             flow.has_pending = bool(flow.has_pending)  # type: ignore[attr-defined]  # 0/1 on SQLite

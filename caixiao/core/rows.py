@@ -130,7 +130,9 @@ def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, relat
     these fields of ``model`` alone (the primary key always), the others deferred as ``QuerySet.only``
     defers them. ``for_update``:
     ``FOR NO KEY UPDATE OF`` the model's rows where the database has row locks (PostgreSQL; SQLite's
-    IMMEDIATE transactions already serialise writers). Use it on hot paths; the ORM everywhere else."""
+    IMMEDIATE transactions already serialise writers). Use it on hot paths; the ORM everywhere else.
+    Write constants into ``where`` rather than passing them: SQLite plans a statement again on every
+    run when a parameter may decide whether a partial index applies."""
     db = using or (router.db_for_write(model) if for_update else router.db_for_read(model))
     connection = connections[db]
     shape = tuple(len(p) if isinstance(p, list | tuple | set | frozenset) else None for p in params)
