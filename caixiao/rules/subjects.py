@@ -200,7 +200,7 @@ SALES_ORDER = register_subject(Subject(
             Var("category", "string", _("Customer category code")),
             Var("region", "string", _("Region code")),
             Var("credit_limit", "number", _("Credit limit")),
-            Var("open_amount", "number", _("Open order amount (other confirmed orders)")),
+            Var("open_amount", "number", _("Open order value (what other confirmed orders have not shipped)")),
         )),
         AS_OF,
     )),

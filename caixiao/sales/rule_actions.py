@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +20,7 @@ from caixiao.rules.enums import TriggerKind
 from caixiao.rules.errors import ChangedSince
 from caixiao.rules.models import RuleChange
 from caixiao.rules.subjects import Target, set_provider
-from caixiao.sales import events
+from caixiao.sales import events, selectors
 from caixiao.sales.enums import PURCHASE_DEMAND_TRANSITIONS, PurchaseDemandStatus, SalesOrderStatus
 from caixiao.sales.models import PurchaseDemand, SalesOrder
 from caixiao.sales.services.demand import emit_demand_events, sync_demands
@@ -50,10 +49,9 @@ def order_context(order: SalesOrder, *, as_of: dt.datetime | None = None,
         net = sum((line.quantity * line.unit_price * (1 - line.discount_percent / 100) for line in lines), ZERO)
         amount = sum((line.quantity * line.unit_price * (1 - line.discount_percent / 100) * (1 + line.tax_rate)
                       for line in lines), ZERO)
-    if open_amounts is None:
-        open_amounts = {order.customer_id: SalesOrder.objects.filter(
-            customer_id=order.customer_id, status__in=_OPEN).exclude(pk=order.pk)
-            .aggregate(s=Sum("total_gross"))["s"] or ZERO}
+    if open_amounts is None:  # the same figure as the credit check's (approval context ``exposure``)
+        open_amounts = {order.customer_id: selectors.open_order_value(customer_id=order.customer_id,
+                                                                      exclude_order_id=order.pk)}
     customer = order.customer
     today = timezone.localtime(as_of).date()
     context = {

@@ -293,3 +293,25 @@ def test_the_reps_department_is_read_only_by_a_condition_that_names_it(customer,
     rep.save(update_fields=["department"])
     west = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep)
     assert services.confirm_order(order_id=west.pk, actor=rep).status == SalesOrderStatus.CONFIRMED
+
+
+def test_rules_and_the_credit_check_see_the_same_open_order_value(customer, warehouse, product, rep, clerk, stock):
+    """``customer.open_amount`` of the sales_order rule subject is what other open orders have not shipped,
+    the figure the credit check adds this order to (approval context ``exposure``)."""
+    from caixiao.sales import selectors as sales_selectors
+    from caixiao.sales.rule_actions import order_context
+    from caixiao.sales.tests.factories import ship_all
+
+    stock(product, 20)
+    customer.credit_limit = D("0")
+    customer.save(update_fields=["credit_limit"])
+    shipped_half = make_order(customer=customer, warehouse=warehouse, items=[(product, 4)], actor=rep, confirm=True)
+    (line,) = shipped_half.lines.all()
+    ship_all(shipped_half, actor=clerk, lines=[services.NoticeLineInput(order_line_id=line.pk, quantity=D(2))])
+    untouched = make_order(customer=customer, warehouse=warehouse, items=[(product, 1)], actor=rep, confirm=True)
+    order = make_order(customer=customer, warehouse=warehouse, items=[(product, 3)], actor=rep)
+
+    _target, context = order_context(order)
+    exposure = sales_selectors.credit_exposure(order)
+    assert context["customer"]["open_amount"] == exposure.open_orders
+    assert exposure.open_orders == (shipped_half.total_gross / 2 + untouched.total_gross).quantize(D("0.01"))
