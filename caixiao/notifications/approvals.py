@@ -21,7 +21,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from caixiao.approvals.enums import InstanceStatus, TaskStatus
 from caixiao.approvals.models import ApprovalInstance, ApprovalTask
@@ -41,7 +41,7 @@ INSTANCE_RETURNED = "approvals.instance.returned"
 INSTANCE_WITHDRAWN = "approvals.instance.withdrawn"
 INSTANCE_CANCELLED = "approvals.instance.cancelled"
 
-APPROVE = kinds.register_kind(kinds.TodoKind("approve", gettext_lazy("Approve"), "patch-check", 1))
+APPROVE = kinds.register_kind(kinds.TodoKind("approve", pgettext_lazy("to-do kind", "Approve"), "patch-check", 1))
 
 
 def scope_of(instance_id: Any) -> str:

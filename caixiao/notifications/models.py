@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from caixiao.core.models import OutboxEvent
 
@@ -22,7 +23,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
                                   related_name="notifications")
     verb = models.CharField(_("event type"), max_length=100)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     document_type = models.CharField(_("document type"), max_length=100, blank=True)
     document_id = models.CharField(_("document id"), max_length=64, blank=True)
@@ -63,7 +64,7 @@ class Todo(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
                                  on_delete=models.CASCADE, related_name="todos")
     role = models.CharField(_("role"), max_length=150, blank=True, help_text=_("Everyone with this role."))
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     url = models.CharField(_("link"), max_length=300, blank=True)
     document_type = models.CharField(_("document type"), max_length=100)
     document_id = models.CharField(_("document id"), max_length=64)

@@ -18,7 +18,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from caixiao.accounts.models import Role
 from caixiao.core.errors import DomainError, ValidationFailed
@@ -54,7 +54,7 @@ class RuleHeaderForm(BootstrapForm):
     description = forms.CharField(label=gettext_lazy("Description"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     subject = forms.ChoiceField(label=gettext_lazy("Applies to"))
-    trigger = forms.ChoiceField(label=gettext_lazy("When"), help_text=gettext_lazy(
+    trigger = forms.ChoiceField(label=pgettext_lazy("rule trigger", "When"), help_text=gettext_lazy(
         "An event, a schedule, or a check before a document step (which may block it or require approval)."))
     comment = forms.CharField(label=gettext_lazy("What this version changes"), required=False, max_length=300)
 
