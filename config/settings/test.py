@@ -1,5 +1,10 @@
 """Test settings: fast hashing, in-memory mail, deterministic language."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import django
 
 from config.settings.base import *  # noqa: F403
@@ -19,4 +24,11 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
 OUTBOX_RUN_ON_COMMIT = True
 if SQLITE:
-    DATABASES["default"]["TEST"] = {"NAME": None}
+    # A file, not Django's shared in-memory database: the browser tests' live server answers requests
+    # in threads (a page and its htmx requests at once), and threads sharing one in-memory connection
+    # corrupt each other's statements; with a file each thread has its own connection and SQLite
+    # serialises writers as in production (WAL, IMMEDIATE transactions). In a directory of its own,
+    # removed when the test process exits (with the WAL files a still-open connection leaves behind).
+    _TEST_DB_DIR = tempfile.mkdtemp(prefix="caixiao-test-")
+    atexit.register(shutil.rmtree, _TEST_DB_DIR, ignore_errors=True)
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(_TEST_DB_DIR, "test.sqlite3")}

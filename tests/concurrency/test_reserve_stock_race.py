@@ -42,9 +42,9 @@ D = Decimal
 
 @pytest.fixture
 def shared_database(transactional_db, tmp_path):
-    """Threads need a database they can share. The SQLite test database lives in memory with a shared
-    cache, whose table locks fail at once instead of waiting for the busy timeout; so for this test
-    the database is copied to a file (WAL, IMMEDIATE transactions, as in production) and restored after."""
+    """Threads need a database they can share. The SQLite test database is a file (config/settings/
+    test.py), which they can; should it live in memory (a shared cache, whose table locks fail at once
+    instead of waiting for the busy timeout), it is copied to a file for this test and restored after."""
     if connection.vendor != "sqlite" or not connection.is_in_memory_db():
         yield
         return
