@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import F
 
 from caixiao.accounts import services as account_services
 from caixiao.accounts.models import Department, Position, User
@@ -26,10 +27,12 @@ from caixiao.catalog.models import Category, Product, ProductUnit, Unit
 from caixiao.core import masterdata
 from caixiao.demo import tables
 from caixiao.inventory import services as inventory_services
-from caixiao.inventory.models import Location, Warehouse
+from caixiao.inventory.models import Location, StockBalance, Warehouse
 from caixiao.partners import services as partner_services
 from caixiao.partners.models import Customer, CustomerCategory, PaymentTerm, Region, Supplier, SupplierPrice
 from caixiao.rules.services import ensure_builtin_rules
+from caixiao.sales import services as sales_services
+from caixiao.sales.models import SalesOrder
 
 SEED = 20260101
 TAX_RATE = Decimal("0.13")
@@ -120,6 +123,8 @@ class _DemoLoader:
         self.catalog()
         self.customers()
         self.warehouses()
+        self.opening_stock()
+        self.sales_orders()
         return {
             "departments": Department.objects.count(),
             "users": User.objects.count(),
@@ -130,6 +135,8 @@ class _DemoLoader:
             "customers": Customer.objects.count(),
             "warehouses": Warehouse.objects.count(),
             "locations": Location.objects.count(),
+            "stock_balances": StockBalance.objects.filter(on_hand__gt=0).count(),
+            "sales_orders": SalesOrder.objects.count(),
         }
 
     # helpers
@@ -357,3 +364,60 @@ class _DemoLoader:
                             "warehouse_id": warehouse.pk, "code": bin_code, "name": f"{zone}区{row}排{level}层",
                             "barcode": f"{code}-{bin_code}",
                         }, actor=self.actor)
+
+    # stock and orders
+    def opening_stock(self) -> None:
+        """Opening stock (期初库存) at the preferred supplier's price, in bins: every product in the main
+        warehouse (one in ten below its safety stock, so the replenishment alert has work), four in ten
+        in the branch too."""
+        rng = self.rng
+        for warehouse in Warehouse.objects.order_by("code"):
+            bins = list(Location.objects.filter(warehouse=warehouse).order_by("code"))
+            main = warehouse.code == tables.WAREHOUSES[0][0]
+            requests = []
+            for index, product in enumerate(Product.objects.select_related("base_unit").order_by("code")):
+                if not main and rng.random() > 0.4:
+                    continue
+                step = product.pack_size or Decimal(1)
+                quantity = (product.safety_stock or step) * (rng.choice([3, 4, 6, 8]) if main else rng.choice([1, 2, 3]))
+                if main and rng.random() < 0.1:  # running low: under its safety stock, or out of stock
+                    quantity = product.safety_stock - step if rng.random() < 0.7 else Decimal(0)
+                if quantity <= 0:
+                    continue
+                requests.append(inventory_services.ReceiveRequest(
+                    product_id=product.pk, warehouse_id=warehouse.pk, quantity=quantity,
+                    unit_cost=product.purchase_price, location_id=bins[index % len(bins)].pk))
+            inventory_services.receive_stock(requests=requests, reason=tables.OPENING_STOCK_REASON,
+                                             actor=self.users["warehouse"])
+
+    def sales_orders(self) -> None:
+        """Orders in each state the sales and warehouse pages show: one shipped, one with its delivery
+        notice being picked, two confirmed waiting for the warehouse, one draft; all by the East-China
+        sales rep for her customers, in the main warehouse, under the customers' credit limits."""
+        rng = self.rng
+        rep, clerk = self.users["sales"], self.users["warehouse"]
+        warehouse = Warehouse.objects.get(code=tables.WAREHOUSES[0][0])
+        customers = list(Customer.objects.filter(account_manager=rep, credit_limit__gte=50_000).order_by("code"))
+        stocked = list(Product.objects.filter(
+            stock_balances__warehouse=warehouse, stock_balances__on_hand__gte=F("safety_stock") * 3,
+            base_unit__decimals=0, sale_price__lte=500).order_by("code"))
+        orders = []
+        for customer in customers[:5]:
+            lines = [sales_services.OrderLineInput(product_id=p.pk, quantity=Decimal(rng.randint(1, 3)) * (p.pack_size or 1))
+                     for p in rng.sample(stocked, 3)]
+            orders.append(sales_services.create_order(customer_id=customer.pk, warehouse_id=warehouse.pk, lines=lines,
+                                                      customer_reference=f"PO-{rng.randint(10000, 99999)}",
+                                                      actor=rep))
+        shipped, picking, *waiting, draft = orders
+        for order in (shipped, picking, *waiting):
+            sales_services.confirm_order(order_id=order.pk, actor=rep)
+        for order in (shipped, picking):
+            notice = sales_services.create_delivery_notice(order_id=order.pk, actor=clerk)
+            sales_services.start_picking(notice_id=notice.pk, actor=clerk)
+        sales_services.pack_delivery(notice_id=shipped.delivery_notices.get().pk, packages=2, actor=clerk)
+        notice = shipped.delivery_notices.get()
+        sales_services.check_delivery(notice_id=notice.pk, actor=clerk, lines=[
+            sales_services.CheckedLine(line_id=line.pk, quantity=line.quantity) for line in notice.lines.all()])
+        sales_services.ship_delivery(notice_id=notice.pk, actor=clerk, carrier="顺丰速运",
+                                     tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}")
+        assert draft.status == "draft"

@@ -471,3 +471,6 @@ WAREHOUSES = [
     ("SH01", "上海总仓", "上海市嘉定区马陆镇陈村路358号", ("A", "B", "C"), 5, 4),
     ("GZ01", "广州分仓", "广东省广州市白云区太和镇广从七路88号", ("A", "B"), 4, 3),
 ]
+
+# The reason of the opening stock receipts (期初库存).
+OPENING_STOCK_REASON = "期初库存"

@@ -190,3 +190,39 @@ def test_load_demo_command_says_when_there_is_nothing_to_do(demo, db):
     call_command("load_demo", stdout=out)
     assert out.getvalue().strip()
     assert Product.objects.count() == demo["products"]
+
+
+def test_the_warehouses_hold_opening_stock_in_bins_and_some_products_run_low(demo, db):
+    from caixiao.inventory.invariants import check_invariants
+    from caixiao.inventory.models import BinBalance, StockBalance, StockMove
+
+    main = StockBalance.objects.filter(warehouse__code="SH01", on_hand__gt=0)
+    assert main.count() >= Product.objects.count() * 0.85
+    assert StockBalance.objects.filter(warehouse__code="GZ01", on_hand__gt=0).count() >= 40
+    assert BinBalance.objects.filter(location__isnull=False, on_hand__gt=0).count() >= main.count()
+    assert set(StockMove.objects.values_list("reason", flat=True)) >= {tables.OPENING_STOCK_REASON}
+    available = {b.product_id: b.on_hand - b.allocated for b in StockBalance.objects.filter(warehouse__code="SH01")}
+    low = [p for p in Product.objects.all() if available.get(p.pk, 0) < p.safety_stock]
+    assert 5 <= len(low) <= 40  # the replenishment alert has something to say, not about everything
+    assert check_invariants() == []
+    assert demo["stock_balances"] == StockBalance.objects.filter(on_hand__gt=0).count()
+
+
+def test_orders_in_each_state_the_sales_and_warehouse_pages_show(demo, db):
+    from caixiao.sales.models import DeliveryNotice, SalesOrder
+
+    assert sorted(SalesOrder.objects.values_list("status", flat=True)) == [
+        "confirmed", "confirmed", "confirmed", "draft", "shipped"]
+    assert sorted(DeliveryNotice.objects.values_list("status", flat=True)) == ["picking", "shipped"]
+    assert set(SalesOrder.objects.values_list("owner__username", flat=True)) == {"sales"}
+
+
+def test_the_readme_journey_has_the_stock_it_needs(demo, db):
+    """README "Try the closed loop": an order over C0001's ¥20,000 limit can be reserved in full."""
+    from caixiao.inventory.models import StockBalance
+
+    customer = Customer.objects.get(code="C0001")
+    assert customer.credit_limit == Decimal("20000")
+    value = sum((b.on_hand - b.allocated) * b.product.sale_price for b in StockBalance.objects.filter(
+        warehouse__code="SH01").select_related("product"))
+    assert value > 20 * customer.credit_limit
