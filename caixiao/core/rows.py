@@ -114,13 +114,19 @@ class _Select:
 
 
 _SELECTS: dict[tuple[Any, ...], _Select] = {}
+IN_BATCH = 1024  # values per IN list and statement (SQLite allows 32,766 parameters, PostgreSQL 65,535)
+
+
+def _padded(size: int) -> int:
+    return size if size <= 4 else 1 << (size - 1).bit_length()
 
 
 def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, related: Sequence[str] = (),
            annotate: Mapping[str, str] | None = None, only: Sequence[str] = (), order_by: str = "",
            limit: int | None = None, for_update: bool = False, using: str | None = None) -> list[M]:
     """Instances of ``model`` whose rows match ``where``, an SQL condition over the table's columns with
-    ``%s`` parameters (a list, tuple or set parameter expands to ``(%s, %s, …)`` for ``IN %s``).
+    ``%s`` parameters (a list, tuple or set parameter expands to ``(%s, %s, …)`` for ``IN %s``; over
+    ``IN_BATCH`` values, one statement per batch).
 
     The read counterpart of ``insert_rows``: the statement is built once per model and shape and every
     value goes through its field's converters, so the instances are those the ORM would return.
@@ -135,7 +141,18 @@ def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, relat
     run when a parameter may decide whether a partial index applies."""
     db = using or (router.db_for_write(model) if for_update else router.db_for_read(model))
     connection = connections[db]
-    shape = tuple(len(p) if isinstance(p, list | tuple | set | frozenset) else None for p in params)
+    params = [sorted(p) if isinstance(p, set | frozenset) else p for p in params]
+    for index, param in enumerate(params):
+        if isinstance(param, list | tuple) and len(param) > IN_BATCH:
+            if order_by or limit is not None:
+                raise ValueError(f"more than {IN_BATCH} values for IN with ORDER BY or LIMIT")
+            return [obj for start in range(0, len(param), IN_BATCH) for obj in select(
+                model, where, [*params[:index], param[start:start + IN_BATCH], *params[index + 1:]],
+                related=related, annotate=annotate, only=only, for_update=for_update, using=db)]
+    # A list is padded (its last value repeated) to a power of two: a bounded number of statements.
+    params = [[*p, *[p[-1]] * (_padded(len(p)) - len(p))] if isinstance(p, list | tuple) and p else p
+              for p in params]
+    shape = tuple(len(p) if isinstance(p, list | tuple) else None for p in params)
     lock = for_update and connection.features.has_select_for_update
     key = (model, where, shape, tuple(related), tuple(annotate or {}.items()), tuple(only), order_by, limit, lock,
            connection.vendor)
@@ -145,8 +162,8 @@ def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, relat
                                                   limit, lock, connection)
     flat: list[Any] = []
     for param in params:
-        if isinstance(param, list | tuple | set | frozenset):
-            flat.extend(sorted(param) if isinstance(param, set | frozenset) else param)
+        if isinstance(param, list | tuple):
+            flat.extend(param)
         else:
             flat.append(param)
     with connection.cursor() as cursor:

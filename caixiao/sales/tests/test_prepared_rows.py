@@ -183,3 +183,18 @@ def test_saved_builds_the_instance_create_would_return(rep):
 
 def values_of(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_long_in_lists_are_padded_to_few_statements_and_batched(pcs, monkeypatch):
+    category = CategoryFactory()
+    made = Product.objects.bulk_create([Product(code=f"IN-{i:03d}", name=f"批量{i}", base_unit=pcs, category=category,
+                                                sale_price=Decimal("1")) for i in range(40)])
+    ids = [p.pk for p in made]
+    for size in range(5, 33):  # 5..32 values: statements for 8, 16 and 32 placeholders only
+        assert sorted(p.pk for p in rows.select(Product, "id IN %s", [ids[:size]])) == ids[:size]
+    assert {key[2] for key in rows._SELECTS if key[:2] == (Product, "id IN %s")} <= {(0,), (1,), (2,), (3,), (4,),
+                                                                                      (8,), (16,), (32,)}
+    monkeypatch.setattr(rows, "IN_BATCH", 16)
+    assert sorted(p.pk for p in rows.select(Product, "id IN %s AND is_active", [set(ids)])) == ids
+    with pytest.raises(ValueError):
+        rows.select(Product, "id IN %s", [ids], order_by="id")
