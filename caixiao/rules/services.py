@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -333,6 +334,17 @@ def revert_expired_changes(*, now: dt.datetime | None = None) -> int:
                 RuleChange.objects.filter(pk=pk).update(
                     expires_at=None, description=f"{change.description} {note}".strip()[:300])
     return reverted
+
+
+def prune_runs(*, now: dt.datetime | None = None) -> int:
+    """The retention job: delete runs started more than ``RULES_RUN_RETENTION_DAYS`` ago that changed
+    nothing. A run with changes stays as long as its changes do (it is how a whole run is reverted).
+    Returns how many runs were deleted."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.RULES_RUN_RETENTION_DAYS)
+    stale = RuleRun.objects.filter(started_at__lt=cutoff).exclude(
+        Exists(RuleChange.objects.filter(run=OuterRef("pk"))))
+    _total, per_model = stale.delete()
+    return per_model.get(RuleRun._meta.label, 0)
 
 
 # Runs ---------------------------------------------------------------------------------------------------

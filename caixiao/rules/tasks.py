@@ -1,5 +1,6 @@
 """Scheduled jobs of the rule engine: the hourly, daily and weekly rules, and the hourly job that
-reverts expired changes (``manage.py crontask`` loads this module; docs/rules.md)."""
+reverts expired changes, and the daily one that deletes old runs that changed nothing (``manage.py
+crontask`` loads this module; docs/rules.md)."""
 
 from importlib import import_module
 
@@ -38,11 +39,19 @@ def revert_expired_rule_changes() -> int:
     return services.revert_expired_changes()
 
 
+@task()
+def prune_rule_runs() -> int:
+    from caixiao.rules import services
+
+    return services.prune_runs()
+
+
 SCHEDULE = {
     run_hourly_rules: SCHEDULE_CRON[Schedule.HOURLY],
     run_daily_rules: SCHEDULE_CRON[Schedule.DAILY],
     run_weekly_rules: SCHEDULE_CRON[Schedule.WEEKLY],
     revert_expired_rule_changes: "17 * * * *",
+    prune_rule_runs: "40 4 * * *",
 }
 
 try:

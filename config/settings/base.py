@@ -148,6 +148,8 @@ else:
 # django-tasks-db, its task rows written with a prepared INSERT (caixiao/core/task_backend.py).
 TASKS = {"default": {"BACKEND": "caixiao.core.task_backend.DatabaseBackend"}}
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Rule runs that changed nothing are deleted after this many days (docs/rules.md "Runs").
+RULES_RUN_RETENTION_DAYS = env.int("RULES_RUN_RETENTION_DAYS", default=180)
 # Dispatch events in-process right after commit as well as through the worker (tests, demos).
 OUTBOX_RUN_ON_COMMIT = env.bool("OUTBOX_RUN_ON_COMMIT", default=False)
 # Notifications and webhooks (docs/notifications.md).

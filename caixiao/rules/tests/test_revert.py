@@ -93,3 +93,19 @@ def test_messages_are_logged_but_not_revertible(product, stock, make_rule, admin
     assert change.action_type == "notify" and not change.revertible
     with pytest.raises(NotRevertible):
         services.revert_change(change_id=change.pk, actor=admin_user)
+
+
+def test_old_runs_that_changed_nothing_are_pruned_runs_with_changes_stay(raised, make_rule, settings):
+    from caixiao.rules.models import RuleRun
+
+    settings.RULES_RUN_RETENTION_DAYS = 30
+    quiet = RuleRun.objects.create(rule=raised.rule, rule_version=raised.rule_version, trigger_kind="schedule",
+                                   trigger_ref="schedule:weekly", started_at=timezone.now(), evaluated=5)
+    recent = RuleRun.objects.create(rule=raised.rule, rule_version=raised.rule_version, trigger_kind="schedule",
+                                    trigger_ref="schedule:weekly", started_at=timezone.now(), evaluated=5)
+    RuleRun.objects.filter(pk__in=[quiet.pk, raised.pk]).update(started_at=timezone.now() - dt.timedelta(days=31))
+
+    assert services.prune_runs() == 1
+    assert set(RuleRun.objects.values_list("pk", flat=True)) == {raised.pk, recent.pk}  # raised has a change
+    assert RuleChange.objects.get().run_id == raised.pk
+    assert services.prune_runs() == 0
