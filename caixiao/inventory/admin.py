@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from caixiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from caixiao.inventory.models import (
     BinBalance,
     ProductCost,
@@ -11,30 +12,6 @@ from caixiao.inventory.models import (
     StockCountLine,
     StockMove,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StockMove)

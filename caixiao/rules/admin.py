@@ -3,28 +3,17 @@ version, checked on save), changes are reverted only through ``revert_change`` (
 
 from django.contrib import admin
 
+from caixiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from caixiao.rules.models import Rule, RuleChange, RuleRun, RuleVersion
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class RuleVersionInline(ReadOnly, admin.TabularInline):
+class RuleVersionInline(ReadOnlyInline):
     model = RuleVersion
-    extra = 0
     fields = ("number", "condition", "actions", "comment", "created_by", "created_at")
 
 
 @admin.register(Rule)
-class RuleAdmin(ReadOnly, admin.ModelAdmin):
+class RuleAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "trigger_kind", "trigger", "subject", "enabled", "is_builtin", "failure_count")
     list_filter = ("enabled", "trigger_kind", "subject", "is_builtin")
     search_fields = ("code", "name")
@@ -32,14 +21,14 @@ class RuleAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(RuleRun)
-class RuleRunAdmin(ReadOnly, admin.ModelAdmin):
+class RuleRunAdmin(ReadOnlyAdmin):
     list_display = ("rule", "rule_version", "trigger_ref", "started_at", "evaluated", "matched", "error")
     list_filter = ("trigger_kind",)
     list_select_related = ("rule", "rule_version")
 
 
 @admin.register(RuleChange)
-class RuleChangeAdmin(ReadOnly, admin.ModelAdmin):
+class RuleChangeAdmin(ReadOnlyAdmin):
     list_display = ("rule", "action_type", "document_type", "object_id", "field", "old_value", "new_value",
                     "created_at", "expires_at", "reverted_at", "revert_reason")
     list_filter = ("action_type", "revert_reason")

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from caixiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from caixiao.sales.models import (
     DeliveryNotice,
     DeliveryNoticeLine,
@@ -12,26 +13,14 @@ from caixiao.sales.models import (
 )
 
 
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SalesOrderLineInline(ReadOnly, admin.TabularInline):
+class SalesOrderLineInline(ReadOnlyInline):
     model = SalesOrderLine
-    extra = 0
     fields = ("position", "product", "quantity", "unit_price", "discount_percent", "tax_rate", "total_gross",
               "quantity_shipped", "quantity_cancelled")
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(ReadOnly, admin.ModelAdmin):
+class SalesOrderAdmin(ReadOnlyAdmin):
     list_display = ("number", "customer", "warehouse", "status", "requested_on", "total_gross", "currency")
     list_filter = ("status", "warehouse")
     search_fields = ("number", "customer__code", "customer__name", "customer_reference")
@@ -39,14 +28,13 @@ class SalesOrderAdmin(ReadOnly, admin.ModelAdmin):
     inlines = [SalesOrderLineInline]
 
 
-class DeliveryNoticeLineInline(ReadOnly, admin.TabularInline):
+class DeliveryNoticeLineInline(ReadOnlyInline):
     model = DeliveryNoticeLine
-    extra = 0
     fields = ("position", "order_line", "product", "quantity", "quantity_checked", "cost_of_goods")
 
 
 @admin.register(DeliveryNotice)
-class DeliveryNoticeAdmin(ReadOnly, admin.ModelAdmin):
+class DeliveryNoticeAdmin(ReadOnlyAdmin):
     list_display = ("number", "order", "warehouse", "status", "outbound_number", "shipped_at")
     list_filter = ("status", "warehouse")
     search_fields = ("number", "outbound_number", "order__number")
@@ -55,13 +43,13 @@ class DeliveryNoticeAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(DeliveryNoticePick)
-class DeliveryNoticePickAdmin(ReadOnly, admin.ModelAdmin):
+class DeliveryNoticePickAdmin(ReadOnlyAdmin):
     list_display = ("line", "location", "quantity")
     list_select_related = ("line__notice", "location")
 
 
 @admin.register(PurchaseDemand)
-class PurchaseDemandAdmin(ReadOnly, admin.ModelAdmin):
+class PurchaseDemandAdmin(ReadOnlyAdmin):
     list_display = ("product", "warehouse", "quantity", "needed_on", "status", "order_line")
     list_filter = ("status", "warehouse")
     list_select_related = ("product", "warehouse", "order_line__order")
