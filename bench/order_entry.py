@@ -47,11 +47,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
-from bench_db import VAR, drop_database, prepare_database  # bench/ is sys.path[0] when run as a script
+from bench_db import ROOT, VAR, django_on  # bench/ is sys.path[0] when run as a script
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "caixiao_bench"
 CLIENTS = (1, 4, 16)
@@ -102,18 +100,8 @@ def main() -> None:
 
 # The child: one engine --------------------------------------------------------------------------------------
 def run_engine(engine: str, url: str, *, orders: int, products: int, clients: list[int], mode: str) -> None:
-    prepare_database(engine, url, PG_DATABASE)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    world = World.create()
-    try:
+    with django_on(engine, url, PG_DATABASE):
+        world = World.create()
         print(f"{engine}: clients as {mode}; statements per order (create + confirm): app {app_statements(world)}, "
               f"baseline {baseline_statements(world, engine, url)}", flush=True)
         for count in clients:
@@ -126,11 +114,6 @@ def run_engine(engine: str, url: str, *, orders: int, products: int, clients: li
             if app.oversold or base.oversold or invariants != "ok" or app.failures or base.failures:
                 raise SystemExit(f"{engine}: oversold or drift after the run with {count} clients "
                                  f"(failures: app {app.failures}, baseline {base.failures})")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(engine, url, PG_DATABASE)
 
 
 @dataclass

@@ -39,9 +39,8 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
-from bench_db import VAR, drop_database, prepare_database  # bench/ is sys.path[0] when run as a script
+from bench_db import ROOT, VAR, django_on  # bench/ is sys.path[0] when run as a script
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "caixiao_bench_rules"
 D = Decimal
@@ -96,23 +95,8 @@ def main() -> None:
 
 
 def run_engine(engine: str, url: str, *, products: int) -> None:
-    prepare_database(engine, url, PG_DATABASE)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    try:
+    with django_on(engine, url, PG_DATABASE):
         measure(engine, products)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(engine, url, PG_DATABASE)
 
 
 def seed(count: int) -> dict[str, int]:
