@@ -82,6 +82,17 @@ def _events(instance: ApprovalInstance, type_: str) -> int:
     return OutboxEvent.objects.filter(type=type_, payload__instance_id=instance.pk).count()
 
 
+def _submit_memo(requester):
+    memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
+    return memo, services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+
+
+def _assert_approved_once(instance, memo):
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.APPROVED
+    assert _approvals_of(memo) == 1 and _events(instance, "approvals.instance.approved") == 1
+
+
 @pytest.mark.usefixtures("shared_database")
 def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
     doctype.register()
@@ -93,23 +104,19 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
     # 1. An any-mode step: eight approvers click at once; one wins.
     _flow(doctype.step("Any manager", params={"role": "purchasing_manager"}, mode=ApprovalMode.ANY))
     for _round in range(ROUNDS):
-        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
-        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        memo, instance = _submit_memo(requester)
         tasks = list(instance.tasks.order_by("id"))
         assert len(tasks) == THREADS
         outcomes, errors = _race([(t.pk, t.assignee) for t in tasks])
         assert errors == []
         assert outcomes == Counter({"approved": 1, "task_decided": THREADS - 1})
-        instance.refresh_from_db()
-        assert instance.status == InstanceStatus.APPROVED
-        assert _approvals_of(memo) == 1 and _events(instance, "approvals.instance.approved") == 1
+        _assert_approved_once(instance, memo)
         assert Counter(instance.tasks.values_list("status", flat=True)) == \
             Counter({TaskStatus.APPROVED: 1, TaskStatus.SKIPPED: THREADS - 1})
 
     # 2. The same task clicked eight times by its approver.
     for _round in range(ROUNDS):
-        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
-        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        memo, instance = _submit_memo(requester)
         task = instance.tasks.order_by("id").first()
         outcomes, errors = _race([(task.pk, task.assignee)] * THREADS)
         assert errors == []
@@ -120,14 +127,11 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
     services.update_flow(flow_id=instance.flow_id, actor=None, steps=[
         doctype.step("All managers", params={"role": "purchasing_manager"}, mode=ApprovalMode.ALL)])
     for _round in range(ROUNDS):
-        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
-        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        memo, instance = _submit_memo(requester)
         outcomes, errors = _race([(t.pk, t.assignee) for t in instance.tasks.order_by("id")])
         assert errors == []
         assert outcomes == Counter({"approved": THREADS})
-        instance.refresh_from_db()
-        assert instance.status == InstanceStatus.APPROVED
-        assert _approvals_of(memo) == 1 and _events(instance, "approvals.instance.approved") == 1
+        _assert_approved_once(instance, memo)
 
     # 4. Two steps: the any-mode first step advances once, the second step's tasks are created once.
     services.update_flow(flow_id=instance.flow_id, actor=None, steps=[
@@ -135,8 +139,7 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
         doctype.step("Directors", resolver=ResolverKind.USER, params={"user_ids": [d.pk for d in directors]},
                      mode=ApprovalMode.ALL)])
     for _round in range(ROUNDS):
-        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
-        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        memo, instance = _submit_memo(requester)
         outcomes, errors = _race([(t.pk, t.assignee) for t in instance.tasks.order_by("id")])
         assert errors == [] and outcomes["approved"] == 1
         instance.refresh_from_db()
@@ -154,17 +157,14 @@ def test_eight_approvers_clicking_at_once_advance_each_approval_exactly_once():
         doctype.step("Branch B", resolver=ResolverKind.USER, params={"user_ids": [u.pk for u in managers[4:]]},
                      parallel=True)])
     for _round in range(ROUNDS):
-        memo = ProductFactory(purchase_price=Decimal("100"), buyer=requester)
-        instance = services.submit(doc_type=doctype.KEY, obj=memo, actor=requester)
+        memo, instance = _submit_memo(requester)
         tasks = list(instance.tasks.order_by("id"))
         assert len(tasks) == THREADS
         outcomes, errors = _race([(t.pk, t.assignee) for t in tasks])
         assert errors == []
         assert outcomes == Counter({"approved": 2, "task_decided": THREADS - 2})
-        instance.refresh_from_db()
-        assert instance.status == InstanceStatus.APPROVED
+        _assert_approved_once(instance, memo)
         assert sorted(instance.tasks.filter(status=TaskStatus.APPROVED).values_list("step", flat=True)) == [1, 2]
-        assert _approvals_of(memo) == 1 and _events(instance, "approvals.instance.approved") == 1
     doctype.calls.clear()
 
 
