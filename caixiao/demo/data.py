@@ -408,7 +408,7 @@ class _DemoLoader:
             orders.append(sales_services.create_order(customer_id=customer.pk, warehouse_id=warehouse.pk, lines=lines,
                                                       customer_reference=f"PO-{rng.randint(10000, 99999)}",
                                                       actor=rep))
-        shipped, picking, *waiting, draft = orders
+        shipped, picking, *waiting, _draft = orders  # the last stays a draft
         for order in (shipped, picking, *waiting):
             sales_services.confirm_order(order_id=order.pk, actor=rep)
         for order in (shipped, picking):
@@ -420,4 +420,3 @@ class _DemoLoader:
             sales_services.CheckedLine(line_id=line.pk, quantity=line.quantity) for line in notice.lines.all()])
         sales_services.ship_delivery(notice_id=notice.pk, actor=clerk, carrier="顺丰速运",
                                      tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}")
-        assert draft.status == "draft"

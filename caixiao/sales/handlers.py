@@ -3,7 +3,9 @@ lines waiting for it (O2: "reserve what exists and backorder the rest").
 
 Whenever on-hand stock grows in a warehouse (a receipt, stock passing inspection, a positive
 adjustment or count, a transfer in) or reservations are released (an order cancelled), the
-backordered lines of that product and warehouse get what is now available, first requested first,
+backordered lines of that product and warehouse get what is now available (which pairs have waiting
+lines is asked once per event, so a receipt of many products costs two queries, not a few per product),
+first requested first,
 through ``allocate_backorders``, which locks the orders and reserves with the ledger's conditional
 UPDATE. Idempotent: it reserves only what lines still wait for and what is still available, so a
 replayed event reserves nothing twice."""
@@ -17,7 +19,7 @@ from caixiao.core.models import OutboxEvent
 from caixiao.inventory import events as stock_events
 from caixiao.inventory.enums import StockState
 from caixiao.inventory.models import StockCount
-from caixiao.sales import services
+from caixiao.sales import selectors, services
 
 Pair = tuple[int, int]
 
@@ -26,7 +28,7 @@ Pair = tuple[int, int]
          stock_events.STOCK_TRANSFERRED, stock_events.STOCK_RELEASED, stock_events.STOCK_COUNT_POSTED,
          name="sales.allocate_backorders")
 def allocate_available_stock(event: OutboxEvent) -> None:
-    for product_id, warehouse_id in sorted(freed_stock(event)):
+    for product_id, warehouse_id in sorted(selectors.backordered_pairs(freed_stock(event))):
         services.allocate_backorders(product_id=product_id, warehouse_id=warehouse_id, actor=None)
 
 

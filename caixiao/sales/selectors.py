@@ -203,6 +203,20 @@ def order_line_statuses(order: SalesOrder) -> list[LineStatus]:
     return result
 
 
+def backordered_pairs(pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of these (product, warehouse) pairs have a line of an open order still waiting for stock:
+    two queries however many pairs (a receipt of many products asks once, not once per product)."""
+    if not pairs:
+        return set()
+    lines = list(SalesOrderLine.objects.filter(
+        product_id__in={p for p, _w in pairs}, order__warehouse_id__in={w for _p, w in pairs},
+        order__status__in=OPEN_ORDER_STATUSES).values_list("pk", "product_id", "order__warehouse_id", "quantity",
+                                                           "quantity_shipped", "quantity_cancelled"))
+    reserved = reserved_by_line([pk for pk, *_rest in lines])
+    return {(product_id, warehouse_id) for pk, product_id, warehouse_id, quantity, shipped, cancelled in lines
+            if (product_id, warehouse_id) in pairs and quantity - shipped - cancelled - reserved.get(pk, ZERO) > 0}
+
+
 def backordered_lines(*, product_id: int, warehouse_id: int) -> list[tuple[SalesOrderLine, Decimal]]:
     """Lines of open orders for the product and warehouse that still wait for stock, first requested
     first (then first confirmed), with the quantity each waits for."""

@@ -156,3 +156,28 @@ def test_a_count_surplus_and_an_adjustment_up_are_allocated(customer, warehouse,
     assert waiting(order, rep) == [1]
     assert levels(product, warehouse) == (3, 3)
     assert check_invariants() == []
+
+
+def test_a_receipt_of_many_products_asks_once_which_have_waiting_lines(customer, warehouse, product, rep, stock, pcs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caixiao.catalog.tests.factories import ProductFactory
+    from caixiao.inventory import services as stock_services
+
+    waiting_order = make_order(customer=customer, warehouse=warehouse, items=[(product, 2)], actor=rep, confirm=True)
+    others = [ProductFactory(base_unit=pcs) for _ in range(6)]
+    run_worker()  # the order's own events
+    assert selectors.backordered_pairs({(p.pk, warehouse.pk) for p in [product, *others]}) == {(product.pk, warehouse.pk)}
+
+    def handler_queries(products) -> int:  # one receipt of these products
+        stock_services.receive_stock(actor=rep, requests=[stock_services.ReceiveRequest(
+            product_id=p.pk, warehouse_id=warehouse.pk, quantity=D(1), unit_cost=D(5)) for p in products])
+        with CaptureQueriesContext(connection) as queries:
+            run_worker()
+        return len(queries)
+
+    assert handler_queries(others[:1]) == handler_queries(others[1:])  # one product or five: the same queries
+    stock(product, 2)
+    run_worker()
+    assert waiting(waiting_order, rep) == [0]
