@@ -27,6 +27,7 @@ from django.db.models import signals
 M = TypeVar("M", bound=models.Model)
 
 _STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[models.Field, ...]]] = {}
+MAX_PARAMETERS = 999
 
 
 def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, connection: Any,
@@ -57,18 +58,28 @@ def _concrete(model: type[models.Model], name: str) -> models.Field:
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning: bool = True) -> list[Any]:
-    """Insert ``rows`` (field name or attname → value; every row names the same fields) in one
-    statement; returns the new primary keys in row order when ``returning``."""
+    """Insert ``rows`` (field name or attname → value; every row names the same fields), one
+    statement per ``_batch`` rows; returns the new primary keys in row order when ``returning``."""
     if not rows:
         return []
     connection = connections[router.db_for_write(model)]
     columns = tuple(rows[0])
-    sql, fields = _statement(model, columns, len(rows), connection, returning)
-    params = [field.get_db_prep_save(row[name], connection)
-              for row in rows for name, field in zip(columns, fields, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()] if returning else []
+    pks: list[Any] = []
+    for batch in _batches(rows, len(columns)):
+        sql, fields = _statement(model, columns, len(batch), connection, returning)
+        params = [field.get_db_prep_save(row[name], connection)
+                  for row in batch for name, field in zip(columns, fields, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            pks += [pk for (pk,) in cursor.fetchall()] if returning else []
+    return pks
+
+
+def _batches(items: Sequence[Any], columns: int) -> list[Sequence[Any]]:
+    """Rows per INSERT: at most 999 parameters (SQLite's historical limit, well under PostgreSQL's), so
+    a statement is prepared for each of a bounded number of row counts."""
+    size = max(1, MAX_PARAMETERS // max(columns, 1))
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 _SAVED: dict[tuple[Any, ...], tuple[tuple[str | None, models.Field], ...] | None] = {}
@@ -274,11 +285,13 @@ def insert(*objs: models.Model) -> None:
     for obj in objs:
         signals.pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=None)
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key or objs[0].pk is not None)
-    sql, _fields = _statement(model, tuple(f.attname for f in fields), len(objs), connection, True)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pks = [pk for (pk,) in cursor.fetchall()]
+    pks: list[Any] = []
+    for batch in _batches(objs, len(fields)):
+        sql, _fields = _statement(model, tuple(f.attname for f in fields), len(batch), connection, True)
+        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in batch for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            pks += [pk for (pk,) in cursor.fetchall()]
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False

@@ -198,3 +198,17 @@ def test_long_in_lists_are_padded_to_few_statements_and_batched(pcs, monkeypatch
     assert sorted(p.pk for p in rows.select(Product, "id IN %s AND is_active", [set(ids)])) == ids
     with pytest.raises(ValueError):
         rows.select(Product, "id IN %s", [ids], order_by="id")
+
+
+def test_many_rows_are_inserted_in_batches_of_at_most_999_parameters(order, product):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    new = [SalesOrderLine(order=order, position=n, product=product, quantity=Decimal(1), unit_price=Decimal("3"),
+                          tax_rate=Decimal("0.13")) for n in range(10, 210)]
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert(*new)
+    columns = len([f for f in SalesOrderLine._meta.concrete_fields if not f.primary_key])
+    assert len(queries) == -(-200 // (999 // columns))  # ceil
+    assert sorted(SalesOrderLine.objects.filter(pk__in=[line.pk for line in new]).values_list("position", flat=True)) \
+        == list(range(10, 210))
