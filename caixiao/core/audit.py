@@ -13,17 +13,15 @@ from caixiao.core.models import AuditEntry
 
 
 def record(*, actor: Any, obj: models.Model, verb: str, from_state: str = "", to_state: str = "",
-           changes: dict[str, Any] | None = None, comment: str = "") -> AuditEntry:
+           changes: dict[str, Any] | None = None, comment: str = "") -> None:
+    """Write one audit entry (one plain INSERT, rows.py); nothing is returned, as no caller reads the
+    entry back in the same use case and building the instance cost as much as writing it."""
     actor = actor if getattr(actor, "pk", None) else None
     values = {"at": timezone.now(), "actor_id": actor.pk if actor else None,
               "content_type_id": ContentType.objects.get_for_model(obj, for_concrete_model=True).pk,
               "object_id": str(obj.pk), "verb": verb, "from_state": str(from_state), "to_state": str(to_state),
               "changes": changes or {}, "comment": comment}
-    (pk,) = rows.insert_rows(AuditEntry, [values])  # one plain INSERT (rows.py)
-    entry: AuditEntry = rows.saved(AuditEntry, pk, values)
-    if actor is not None:
-        entry.actor = actor
-    return entry
+    rows.insert_rows(AuditEntry, [values], returning=False)
 
 
 def entries_for(obj: models.Model) -> models.QuerySet[AuditEntry]:

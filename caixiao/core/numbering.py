@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from caixiao.core import rows
 from caixiao.core.models import NumberSequence
 
 
@@ -32,10 +33,8 @@ def _increment(series: str, period: str) -> int | None:
     row lock, increments and reads (SQLite ≥ 3.35 and PostgreSQL); None when the row is missing."""
     connection = transaction.get_connection()
     table = connection.ops.quote_name(NumberSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last_value = last_value + 1 WHERE series = %s AND period = %s "  # noqa: S608
-                       "RETURNING last_value", [series, period])
-        row = cursor.fetchone()
+    row = rows.execute(f"UPDATE {table} SET last_value = last_value + 1 WHERE series = %s "  # noqa: S608
+                       "AND period = %s RETURNING last_value", [series, period], using=connection.alias).fetchone()
     return None if row is None else int(row[0])
 
 

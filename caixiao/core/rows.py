@@ -12,6 +12,9 @@ exactly what the ORM would write and return (JSON, dates, decimals, on SQLite an
 - ``insert`` / ``update``: ``save()`` of instances, signals included; a model with its own ``save()``
   is saved by it.
 - ``select`` / ``get``: instances by an SQL condition, with ``select_related``-style joins and row locks.
+- ``execute``: a hand-written statement (numbering, the conditional reservation UPDATE).
+
+All of them run on a driver cursor kept per connection, with Django's error translation (``_execute``).
 
 Everything else uses the ORM."""
 
@@ -25,6 +28,38 @@ from django.db import DatabaseError, connections, models, router
 from django.db.models import signals
 
 M = TypeVar("M", bound=models.Model)
+
+
+def execute(sql: str, params: Sequence[Any] = (), *, using: str = "default") -> Any:
+    """Run a hand-written statement of a hot path (``%s`` parameters) on the kept cursor described in
+    ``_execute``; returns the cursor: read its rows or ``rowcount`` at once, before the next statement."""
+    return _execute(connections[using], sql, params)
+
+
+def _execute(connection: Any, sql: str, params: Sequence[Any]) -> Any:
+    """Run one of this module's statements and return the cursor that ran it (read it at once).
+
+    Django's ``connection.cursor()`` builds a wrapper around a new driver cursor for every statement
+    (thread check, health check, debug switch; ~7 µs, about a fifth of a prepared read). Here the
+    backend's own cursor (``create_cursor``: the same placeholder and time zone handling) is kept for
+    the life of the driver connection, and what Django's wrapper does for a statement is kept too: the
+    broken-transaction check and the translation of driver errors into ``django.db`` errors. When
+    anything watches statements (query logging under DEBUG or ``CaptureQueriesContext``, an
+    ``execute_wrapper``), Django's cursor runs them, so they are seen as every other statement is."""
+    if connection.queries_logged or connection.execute_wrappers:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        return cursor
+    if connection.connection is None:
+        connection.ensure_connection()
+    kept = connection.__dict__.get("_rows_cursor")
+    if kept is None or kept[0] is not connection.connection:
+        kept = connection.__dict__["_rows_cursor"] = (connection.connection, connection.create_cursor())
+    connection.validate_no_broken_transaction()
+    cursor = kept[1]
+    with connection.wrap_database_errors:
+        cursor.execute(sql, params)
+    return cursor
 
 _STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[models.Field, ...]]] = {}
 MAX_PARAMETERS = 999
@@ -69,9 +104,8 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *,
         sql, fields = _statement(model, columns, len(batch), connection, returning)
         params = [field.get_db_prep_save(row[name], connection)
                   for row in batch for name, field in zip(columns, fields, strict=True)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            pks += [pk for (pk,) in cursor.fetchall()] if returning else []
+        cursor = _execute(connection, sql, params)
+        pks += [pk for (pk,) in cursor.fetchall()] if returning else []
     return pks
 
 
@@ -177,9 +211,7 @@ def select(model: type[M], where: str = "", params: Sequence[Any] = (), *, relat
             flat.extend(param)
         else:
             flat.append(param)
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, flat)
-        found = cursor.fetchall()
+    found = _execute(connection, statement.sql, flat).fetchall()
     return [_instance(statement, row, connection, db) for row in found]
 
 
@@ -289,9 +321,7 @@ def insert(*objs: models.Model) -> None:
     for batch in _batches(objs, len(fields)):
         sql, _fields = _statement(model, tuple(f.attname for f in fields), len(batch), connection, True)
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in batch for f in fields]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            pks += [pk for (pk,) in cursor.fetchall()]
+        pks += [pk for (pk,) in _execute(connection, sql, params).fetchall()]
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False
@@ -324,10 +354,8 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
     update_fields = frozenset(fields)
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=update_fields)
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in chosen_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
-        if cursor.rowcount != 1:  # as save(update_fields=…) does
-            raise DatabaseError(f"{model.__name__} {obj.pk}: the update did not affect one row")
+    if _execute(connection, sql, [*params, obj.pk]).rowcount != 1:  # as save(update_fields=…) does
+        raise DatabaseError(f"{model.__name__} {obj.pk}: the update did not affect one row")
     signals.post_save.send(sender=model, instance=obj, created=False, update_fields=update_fields, raw=False,
                            using=connection.alias)
 

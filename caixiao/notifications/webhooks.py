@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caixiao.core import events, outbox
+from caixiao.core import events, outbox, rows
 from caixiao.core.errors import NotFound, ValidationFailed
 from caixiao.core.models import OutboxEvent
 from caixiao.notifications.events import WEBHOOK_TEST_REQUESTED
@@ -159,11 +159,9 @@ def has_subscribers(event_type: str) -> bool:
     runs in every emitting transaction (issue 3 item 8)."""
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('event_types')} FROM {quote(WebhookSubscription._meta.db_table)} "  # noqa: S608
-                       f"WHERE {quote('is_active')}", [])
-        rows = cursor.fetchall()
-    for (patterns,) in rows:
+    found = rows.execute(f"SELECT {quote('event_types')} FROM {quote(WebhookSubscription._meta.db_table)} "  # noqa: S608
+                         f"WHERE {quote('is_active')}", using=connection.alias).fetchall()
+    for (patterns,) in found:
         patterns = json.loads(patterns) if isinstance(patterns, (str, bytes)) else patterns
         if any(fnmatch.fnmatchcase(event_type, str(p)) for p in patterns or []):
             return True

@@ -21,10 +21,11 @@ def _for_update(queryset: QuerySet) -> QuerySet:
 
 
 def get_order_for_update(*, order_id: int) -> SalesOrder:
-    """``SalesOrder.DoesNotExist`` when there is no such order. The customer and the sales rep come with
-    it (confirming asks both, for the credit check and the approval's context); only the order is locked.
-    A prepared statement (``core/rows.py``): every change of an order starts here."""
-    return rows.get(SalesOrder, order_id, related=("customer", "owner"), for_update=True)
+    """``SalesOrder.DoesNotExist`` when there is no such order. The customer comes with it (confirming
+    checks its credit); the sales rep is read when asked for (an approval's requester or a condition on
+    the rep's department), which most changes never do. Only the order is locked. A prepared statement
+    (``core/rows.py``): every change of an order starts here."""
+    return rows.get(SalesOrder, order_id, related=("customer",), for_update=True)
 
 
 def lock_orders(order_ids: Iterable[int]) -> dict[int, SalesOrder]:

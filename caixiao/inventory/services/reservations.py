@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from caixiao.catalog.models import Product
 from caixiao.core.money import QTY_DECIMAL_PLACES, QTY_MAX_DIGITS
 from caixiao.core.retry import retry_on_conflict
-from caixiao.core.rows import insert_rows, saved
+from caixiao.core.rows import execute, insert_rows, saved
 from caixiao.inventory import events, locks
 from caixiao.inventory.enums import MoveKind, ReservationStatus, StockState
 from caixiao.inventory.errors import InsufficientStock, ReservationExceeded, Shortage
@@ -160,9 +160,7 @@ def _reserve(balance_id: int, quantity: Decimal) -> bool:
         sql = _RESERVE_SQL.setdefault(connection.vendor, _reserve_sql(connection))
     delta = connection.ops.adapt_decimalfield_value(quantity, QTY_MAX_DIGITS, QTY_DECIMAL_PLACES)
     now = _UPDATED_AT.get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [delta, now, balance_id, delta])
-        return cursor.rowcount == 1
+    return execute(sql, [delta, now, balance_id, delta], using=connection.alias).rowcount == 1
 
 
 _RESERVE_SQL: dict[str, str] = {}

@@ -212,3 +212,41 @@ def test_many_rows_are_inserted_in_batches_of_at_most_999_parameters(order, prod
     assert len(queries) == -(-200 // (999 // columns))  # ceil
     assert sorted(SalesOrderLine.objects.filter(pk__in=[line.pk for line in new]).values_list("position", flat=True)) \
         == list(range(10, 210))
+
+
+def test_statements_run_on_a_kept_driver_cursor_with_djangos_errors(order):
+    """Unwatched, the statements run on one driver cursor per connection (rows._execute); driver errors
+    still arrive as django.db errors and a broken transaction is still refused."""
+    from django.db import IntegrityError, transaction
+    from django.db.transaction import TransactionManagementError
+
+    first = rows.execute("SELECT 1")
+    assert first.fetchall() == [(1,)]
+    assert rows.execute("SELECT 2") is first  # kept, not created per statement
+    row = {"number": order.number, "customer_id": order.customer_id, "warehouse_id": order.warehouse_id,
+           "requested_on": date(2026, 1, 1), "currency": "CNY", "shortage_policy": "block", "status": "draft"}
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():  # the number is unique
+            rows.insert_rows(SalesOrder, [row])
+        assert rows.execute("SELECT 1").fetchall() == [(1,)]  # the savepoint rolled back: usable
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            rows.insert_rows(SalesOrder, [row])  # no savepoint to go back to: the transaction is broken
+        rows.execute("SELECT 1")
+
+
+def test_watched_statements_go_through_djangos_cursor(order):
+    """Query capture (DEBUG, CaptureQueriesContext) and execute_wrappers see every statement of rows.py."""
+    seen: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured:
+        rows.select(SalesOrder, "id = %s", [order.pk])
+    assert len(captured.captured_queries) == 1
+    with connection.execute_wrapper(wrapper):
+        rows.get(SalesOrder, order.pk)
+        rows.execute("SELECT 1")
+    assert len(seen) == 2
