@@ -37,7 +37,12 @@ def _ids(values: Iterable[object]) -> set[int]:
 
 
 class LineChecker:
-    """Loads the products, warehouses and bins a request names (three queries) and checks each line."""
+    """Loads the products, warehouses and bins a request names (three queries) and checks each line.
+
+    ``product_fields``: the product fields a subclass reads (the rest are deferred, as ``only()`` defers
+    them); empty: every field."""
+
+    product_fields: tuple[str, ...] = ()
 
     def __init__(self, prefix: str = "requests") -> None:
         self.prefix = prefix
@@ -61,7 +66,7 @@ class LineChecker:
         # Prepared statements (core/rows.py): every stock and order service checks its lines here.
         if ids := _ids(product_ids):
             self.products = {p.pk: p for p in rows.select(Product, "catalog_product.id IN %s", [ids],
-                                                          related=("base_unit",))}
+                                                          related=("base_unit",), only=self.product_fields)}
         if ids := _ids(warehouse_ids):
             self.warehouses = {w.pk: w for w in rows.select(Warehouse, "id IN %s", [ids])}
         if ids := _ids(location_ids):

@@ -97,6 +97,9 @@ def default_shortage_policy() -> str:
 class OrderChecker(LineChecker):
     """The ledger's line checks (products, quantities in their unit) plus the order's header and prices."""
 
+    # What entering a line reads of its product (every order reads its products; issue 3 item 8).
+    product_fields = ("code", "name", "is_active", "base_unit", "sale_price", "tax_rate")
+
     def __init__(self) -> None:
         super().__init__(prefix="lines")
 

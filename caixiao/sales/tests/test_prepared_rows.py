@@ -250,3 +250,29 @@ def test_watched_statements_go_through_djangos_cursor(order):
         rows.get(SalesOrder, order.pk)
         rows.execute("SELECT 1")
     assert len(seen) == 2
+
+
+def test_instances_are_built_as_from_db_builds_them(order):
+    """rows._from_db stores the values directly for plain models: the same attributes and state as
+    Model.from_db; with an init signal receiver connected, from_db (and the receiver) runs."""
+    from django.db.models import signals
+
+    (read,) = rows.select(SalesOrder, "id = %s", [order.pk])
+    orm = SalesOrder.objects.get(pk=order.pk)
+    assert {k: v for k, v in vars(read).items() if k != "_state"} == {
+        k: v for k, v in vars(orm).items() if k != "_state"}
+    assert (read._state.adding, read._state.db) == (False, "default")
+    (partial,) = rows.select(SalesOrder, "id = %s", [order.pk], only=["number"])
+    assert partial.get_deferred_fields() == SalesOrder.objects.only("number").get(pk=order.pk).get_deferred_fields()
+
+    built: list[object] = []
+
+    def receiver(sender, instance, **kwargs):
+        built.append(instance)
+
+    signals.post_init.connect(receiver, sender=SalesOrder)
+    try:
+        (watched,) = rows.select(SalesOrder, "id = %s", [order.pk])
+    finally:
+        signals.post_init.disconnect(receiver, sender=SalesOrder)
+    assert len(built) == 1 and built[0] is watched
