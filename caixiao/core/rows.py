@@ -20,8 +20,10 @@ Everything else uses the ORM."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from inspect import getattr_static
 from typing import Any, TypeVar
 
@@ -65,12 +67,12 @@ def _execute(connection: Any, sql: str, params: Sequence[Any]) -> Any:
         cursor.execute(sql, params)
     return cursor
 
-_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[models.Field, ...]]] = {}
+_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Prepare, ...]]] = {}
 MAX_PARAMETERS = 999
 
 
 def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, connection: Any,
-               returning: bool) -> tuple[str, tuple[models.Field, ...]]:
+               returning: bool) -> tuple[str, tuple[Prepare, ...]]:
     key = (model, columns, rows, connection.vendor, returning)
     if key not in _STATEMENTS:
         _STATEMENTS[key] = _build(model, columns, rows, connection.ops.quote_name, returning)
@@ -78,7 +80,7 @@ def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, c
 
 
 def _build(model: type[models.Model], columns: tuple[str, ...], rows: int, quote: Any,
-           returning: bool) -> tuple[str, tuple[models.Field, ...]]:
+           returning: bool) -> tuple[str, tuple[Prepare, ...]]:
     fields = tuple(_concrete(model, name) for name in columns)
     names = ", ".join(quote(f.column) for f in fields)
     values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
@@ -86,7 +88,40 @@ def _build(model: type[models.Model], columns: tuple[str, ...], rows: int, quote
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES {values}"  # noqa: S608
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
-    return sql, fields
+    return sql, tuple(_preparer(f) for f in fields)
+
+
+Prepare = Callable[[Any, Any], Any]  # (value, connection) -> the value the driver is given
+_PREPARED_TYPES: dict[type[models.Field], type] = {
+    models.CharField: str, models.TextField: str, models.DecimalField: Decimal, models.DateTimeField: datetime,
+    **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+                     models.PositiveBigIntegerField, models.PositiveSmallIntegerField, models.AutoField,
+                     models.BigAutoField, models.SmallAutoField), int),
+}
+
+
+def _preparer(field: models.Field) -> Prepare:
+    """``field.get_db_prep_save`` as a function of (value, connection). A value that already has the
+    field's Python type (``str`` for text, ``int`` for integers and keys, ``Decimal``, an aware
+    ``datetime``) is what ``get_prep_value`` returns it as, so it goes straight to the backend's
+    adaptation, ``get_db_prep_value(…, prepared=True)``; 1–4 µs less a value (an order writes some 150).
+    Any other value, and fields of other classes, take Django's whole path."""
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    python_type = _PREPARED_TYPES.get(type(target))
+    slow = field.get_db_prep_save
+    if python_type is None:
+        return slow
+    adapt = target.get_db_prep_value
+    auto = isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField)
+
+    def prepare(value: Any, connection: Any) -> Any:
+        if type(value) is not python_type or (python_type is datetime and value.tzinfo is None):
+            return slow(value, connection)
+        if auto:
+            value = connection.ops.validate_autopk_value(value)
+        return adapt(value, connection, prepared=True)
+
+    return prepare
 
 
 def _concrete(model: type[models.Model], name: str) -> models.Field:
@@ -105,9 +140,8 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *,
     columns = tuple(rows[0])
     pks: list[Any] = []
     for batch in _batches(rows, len(columns)):
-        sql, fields = _statement(model, columns, len(batch), connection, returning)
-        params = [field.get_db_prep_save(row[name], connection)
-                  for row in batch for name, field in zip(columns, fields, strict=True)]
+        sql, preps = _statement(model, columns, len(batch), connection, returning)
+        params = [prepare(row[name], connection) for row in batch for name, prepare in zip(columns, preps, strict=True)]
         cursor = _execute(connection, sql, params)
         pks += [pk for (pk,) in cursor.fetchall()] if returning else []
     return pks
@@ -355,8 +389,9 @@ def insert(*objs: models.Model) -> None:
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key or objs[0].pk is not None)
     pks: list[Any] = []
     for batch in _batches(objs, len(fields)):
-        sql, _fields = _statement(model, tuple(f.attname for f in fields), len(batch), connection, True)
-        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in batch for f in fields]
+        sql, preps = _statement(model, tuple(f.attname for f in fields), len(batch), connection, True)
+        params = [prepare(f.pre_save(obj, True), connection) for obj in batch
+                  for f, prepare in zip(fields, preps, strict=True)]
         pks += [pk for (pk,) in _execute(connection, sql, params).fetchall()]
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
@@ -366,7 +401,7 @@ def insert(*objs: models.Model) -> None:
                                using=connection.alias)
 
 
-_UPDATES: dict[tuple[Any, ...], tuple[str, tuple[models.Field, ...]]] = {}
+_UPDATES: dict[tuple[Any, ...], tuple[str, tuple[models.Field, ...], tuple[Prepare, ...]]] = {}
 
 
 def update(obj: models.Model, fields: Sequence[str]) -> None:
@@ -385,11 +420,12 @@ def update(obj: models.Model, fields: Sequence[str]) -> None:
         assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
         # Identifiers come from the model's meta, values are parameters.
         _UPDATES[key] = (f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
-                         f"WHERE {quote(model._meta.pk.column)} = %s", tuple(chosen))
-    sql, chosen_fields = _UPDATES[key]
+                         f"WHERE {quote(model._meta.pk.column)} = %s", tuple(chosen),
+                         tuple(_preparer(f) for f in chosen))
+    sql, chosen_fields, preps = _UPDATES[key]
     update_fields = frozenset(fields)
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=update_fields)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in chosen_fields]
+    params = [prepare(f.pre_save(obj, False), connection) for f, prepare in zip(chosen_fields, preps, strict=True)]
     if _execute(connection, sql, [*params, obj.pk]).rowcount != 1:  # as save(update_fields=…) does
         raise DatabaseError(f"{model.__name__} {obj.pk}: the update did not affect one row")
     signals.post_save.send(sender=model, instance=obj, created=False, update_fields=update_fields, raw=False,

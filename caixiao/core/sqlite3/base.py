@@ -40,7 +40,7 @@ class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
 class DatabaseOperations(operations.DatabaseOperations):
     def adapt_datetimefield_value(self, value: Any) -> Any:
         if type(value) is datetime.datetime and value.tzinfo is datetime.UTC and self.connection.timezone is datetime.UTC:
-            return str(value.replace(tzinfo=None))  # what make_naive then str() give
+            return value.isoformat(" ")[:-6]  # less "+00:00": what make_naive then str() give
         return super().adapt_datetimefield_value(value)
 
     def convert_datetimefield_value(self, value: Any, expression: Any, connection: Any) -> Any:

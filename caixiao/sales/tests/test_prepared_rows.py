@@ -276,3 +276,34 @@ def test_instances_are_built_as_from_db_builds_them(order):
     finally:
         signals.post_init.disconnect(receiver, sender=SalesOrder)
     assert len(built) == 1 and built[0] is watched
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime:RuntimeWarning")
+@pytest.mark.parametrize("value", [
+    None, 0, 7, 2**40, True, "12", "", "SO-1", "备注", Decimal("1.50"), Decimal("-0.000001"), Decimal("12"), 1.5,
+    date(2026, 1, 2), "2026-01-02 03:04:05",
+])
+def test_values_are_prepared_as_get_db_prep_save_prepares_them(value):
+    """rows._preparer skips get_prep_value for values of the field's own type; any value of any column
+    written on the hot path comes out as Django's get_db_prep_save gives it (or fails as it fails)."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django_tasks_db.models import DBTaskResult
+
+    from caixiao.core.models import AuditEntry, EventDelivery, OutboxEvent
+    from caixiao.inventory.models import Reservation
+
+    values = [value, datetime(2026, 11, 24, 12, 0, 1, 5, tzinfo=UTC),
+              datetime(2026, 11, 24, 20, 0, tzinfo=timezone(timedelta(hours=8))), datetime(2026, 11, 24, 12, 0)]
+    for model in (SalesOrder, SalesOrderLine, AuditEntry, OutboxEvent, EventDelivery, Reservation, DBTaskResult):
+        for field in model._meta.concrete_fields:
+            prepare = rows._preparer(field)
+            for given in values:
+                try:
+                    expected = field.get_db_prep_save(given, connection)
+                except Exception as exc:
+                    with pytest.raises(type(exc)):
+                        prepare(given, connection)
+                    continue
+                got = prepare(given, connection)
+                assert (type(got), repr(got)) == (type(expected), repr(expected)), (model, field.name, given)
