@@ -85,17 +85,18 @@ def handler(*patterns: str, name: str | None = None, when: Callable[[str], bool]
     return register
 
 
-_MATCHED: dict[tuple[str, int, int], tuple[str, ...]] = {}
+_MATCHED: dict[tuple[str, int, int], tuple[Handler, ...]] = {}
 
 
 def handlers_for(event_type: str) -> list[Handler]:
-    """The handlers whose patterns match ``event_type``. Every emit asks, so the matching names are kept
-    per event type and registry (handlers register at start-up; tests may swap the registry)."""
+    """The handlers whose patterns match ``event_type``. Every emit asks, so the matching handlers are
+    kept per event type and registry (handlers register at start-up; tests may swap the registry or
+    replace a handler, which the identity check notices)."""
     key = (event_type, id(HANDLERS), len(HANDLERS))
-    names = _MATCHED.get(key)
-    if names is None:
-        names = _MATCHED[key] = tuple(name for name, h in HANDLERS.items() if h.wants(event_type))
-    return [h for name in names if (h := HANDLERS.get(name)) is not None and h.wants(event_type)]
+    found = _MATCHED.get(key)
+    if found is None or any(HANDLERS.get(h.name) is not h for h in found):
+        found = _MATCHED[key] = tuple(h for h in HANDLERS.values() if h.wants(event_type))
+    return list(found)
 
 
 def subscribed(event_type: str) -> list[Handler]:
