@@ -5,6 +5,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from caixiao.catalog.models import Category, Product, Unit
 
@@ -42,6 +43,11 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    # Playwright's sync API keeps an event loop running in this thread, and Django keeps connections
+    # per async context while a loop runs: the test's ORM calls opened a connection of their own, which
+    # closing here (still inside the loop) ends. Left open, it kept PostgreSQL from dropping the test
+    # database at the end of the run.
+    connections.close_all()
 
 
 @pytest.fixture
