@@ -107,15 +107,17 @@ def _preparer(field: models.Field) -> Prepare:
     adaptation, ``get_db_prep_value(…, prepared=True)``; 1–4 µs less a value (an order writes some 150).
     Any other value, and fields of other classes, take Django's whole path."""
     target = field.target_field if isinstance(field, models.ForeignKey) else field
-    python_type = _PREPARED_TYPES.get(type(target))
+    python_type: Any = _PREPARED_TYPES.get(type(target))
     slow = field.get_db_prep_save
     if python_type is None:
         return slow
     adapt = target.get_db_prep_value
     auto = isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField)
 
+    naive_unwanted = python_type is datetime  # a naive datetime takes Django's path (its warning)
+
     def prepare(value: Any, connection: Any) -> Any:
-        if type(value) is not python_type or (python_type is datetime and value.tzinfo is None):
+        if type(value) is not python_type or (naive_unwanted and value.tzinfo is None):
             return slow(value, connection)
         if auto:
             value = connection.ops.validate_autopk_value(value)
