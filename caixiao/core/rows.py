@@ -3,9 +3,10 @@ item 8, SPEC N5, decision D18.
 
 The ORM builds and compiles every query each time it runs: 150–400 µs of Python for a read or write
 the database does in 20 µs, which made up most of an order's cost. The functions here build their SQL
-once per model and shape and keep the ORM's meaning: every value written goes through its field's
-``get_db_prep_save`` and every value read through its field's converters, so rows and instances are
-exactly what the ORM would write and return (JSON, dates, decimals, on SQLite and PostgreSQL).
+once per model and shape and keep the ORM's meaning: every value written is prepared as its field's
+``get_db_prep_save`` prepares it (``_preparer``), every value read goes through its field's converters
+and instances are built as ``from_db`` builds them (``_from_db``), so rows and instances are exactly
+what the ORM would write and return (JSON, dates, decimals, on SQLite and PostgreSQL).
 
 - ``insert_rows``: plain INSERTs of rows given as dicts (outbox events, deliveries, audit entries);
   no signals are sent, so only for models without receivers and no ``save()`` logic.
@@ -67,6 +68,7 @@ def _execute(connection: Any, sql: str, params: Sequence[Any]) -> Any:
         cursor.execute(sql, params)
     return cursor
 
+
 _STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Prepare, ...]]] = {}
 MAX_PARAMETERS = 999
 
@@ -113,7 +115,6 @@ def _preparer(field: models.Field) -> Prepare:
         return slow
     adapt = target.get_db_prep_value
     auto = isinstance(target, models.AutoField | models.BigAutoField | models.SmallAutoField)
-
     naive_unwanted = python_type is datetime  # a naive datetime takes Django's path (its warning)
 
     def prepare(value: Any, connection: Any) -> Any:
