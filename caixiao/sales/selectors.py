@@ -208,23 +208,25 @@ def backordered_pairs(pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]
     two queries however many pairs (a receipt of many products asks once, not once per product)."""
     if not pairs:
         return set()
-    lines = list(SalesOrderLine.objects.filter(
-        product_id__in={p for p, _w in pairs}, order__warehouse_id__in={w for _p, w in pairs},
-        order__status__in=OPEN_ORDER_STATUSES).values_list("pk", "product_id", "order__warehouse_id", "quantity",
-                                                           "quantity_shipped", "quantity_cancelled"))
-    reserved = reserved_by_line([pk for pk, *_rest in lines])
-    return {(product_id, warehouse_id) for pk, product_id, warehouse_id, quantity, shipped, cancelled in lines
-            if (product_id, warehouse_id) in pairs and quantity - shipped - cancelled - reserved.get(pk, ZERO) > 0}
+    lines = SalesOrderLine.objects.select_related("order").filter(
+        product_id__in={p for p, _w in pairs}, order__warehouse_id__in={w for _p, w in pairs})
+    return {(line.product_id, line.order.warehouse_id) for line, _waits in _waiting(lines)} & set(pairs)
 
 
 def backordered_lines(*, product_id: int, warehouse_id: int) -> list[tuple[SalesOrderLine, Decimal]]:
     """Lines of open orders for the product and warehouse that still wait for stock, first requested
     first (then first confirmed), with the quantity each waits for."""
-    lines = list(SalesOrderLine.objects.select_related("order").filter(
-        product_id=product_id, order__warehouse_id=warehouse_id, order__status__in=OPEN_ORDER_STATUSES)
+    return _waiting(SalesOrderLine.objects.select_related("order").filter(
+        product_id=product_id, order__warehouse_id=warehouse_id)
         .order_by("order__requested_on", "order__confirmed_at", "order_id", "position", "id"))
-    reserved = reserved_by_line([line.pk for line in lines])
-    waiting = [(line, line.quantity_open - reserved.get(line.pk, ZERO)) for line in lines]
+
+
+def _waiting(lines: QuerySet[SalesOrderLine]) -> list[tuple[SalesOrderLine, Decimal]]:
+    """The lines of open orders among ``lines`` whose open quantity is not all reserved, each with what
+    it still waits for (two queries)."""
+    found = list(lines.filter(order__status__in=OPEN_ORDER_STATUSES))
+    reserved = reserved_by_line([line.pk for line in found])
+    waiting = [(line, line.quantity_open - reserved.get(line.pk, ZERO)) for line in found]
     return [(line, quantity) for line, quantity in waiting if quantity > 0]
 
 
