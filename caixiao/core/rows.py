@@ -157,29 +157,33 @@ def _batches(items: Sequence[Any], columns: int) -> list[Sequence[Any]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-_SAVED: dict[tuple[Any, ...], tuple[tuple[str | None, models.Field], ...] | None] = {}
+_SAVED: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[tuple[str | None, models.Field], ...]] | None] = {}
 
 
 def saved(model: type[models.Model], pk: Any, values: Mapping[str, Any], *, using: str = "default") -> Any:
-    """The instance of a row written by ``insert_rows``, as ``objects.create`` would have returned it.
-    Built with positional values, ``Model.__init__``'s fast path (as ``from_db`` builds instances),
-    when ``values`` name relations by their ``_id`` attribute."""
+    """The instance of a row written by ``insert_rows``, as ``objects.create`` would have returned it:
+    built as ``from_db`` builds a row read (``_from_db``) when ``values`` name relations by their
+    ``_id`` attribute, else by ``model(**values)``."""
     key = (model, tuple(values))
     if key not in _SAVED:
         given = {_concrete(model, name).attname: name for name in values}
         positional = all(given[_concrete(model, name).attname] == _concrete(model, name).attname for name in values)
-        _SAVED[key] = tuple((given.get(f.attname), f) for f in model._meta.concrete_fields) if positional else None
+        fields = model._meta.concrete_fields
+        _SAVED[key] = (tuple(f.attname for f in fields), tuple((given.get(f.attname), f) for f in fields)
+                       ) if positional else None
     plan = _SAVED[key]
     if plan is None:
         obj = model(pk=pk, **values)
         obj._state.adding = False
         obj._state.db = using
         return obj
-    return _from_db(model, using, [f.attname for _name, f in plan],
-                    [pk if f.primary_key else values[name] if name is not None else f.get_default() for name, f in plan])
+    attnames, sources = plan
+    return _from_db(model, using, attnames, [pk if f.primary_key else values[name] if name is not None
+                                             else f.get_default() for name, f in sources])
 
 
 _PLAIN: dict[type[models.Model], bool] = {}
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)  # they only store what is set
 
 
 def _from_db(model: type[M], db: str, attnames: Sequence[str], values: Sequence[Any]) -> M:
@@ -207,9 +211,6 @@ def _from_db(model: type[M], db: str, attnames: Sequence[str], values: Sequence[
     found["_state"] = state
     found.update(zip(attnames, values, strict=True))
     return obj
-
-
-_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
 # Reads ------------------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ DATABASES = {
 }
 SQLITE = DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "caixiao.core.sqlite3")
 if SQLITE:
-    # Django's backend with its placeholder rewrite cached (caixiao/core/sqlite3/base.py).
+    # Django's backend with its per-statement and per-value work done once (caixiao/core/sqlite3/base.py).
     DATABASES["default"]["ENGINE"] = "caixiao.core.sqlite3"
     # WAL + IMMEDIATE transactions serialise writers so conditional UPDATEs are race-free
     # (DESIGN.md "Two deployments"); the busy timeout makes writers wait instead of failing.
